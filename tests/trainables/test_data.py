@@ -1,0 +1,22 @@
+import numpy as np
+
+from trainables.data import labelled_mask, load_split
+
+
+def test_labelled_subsets_are_nested_and_sized():
+    ids = np.arange(20000)
+    small, large = labelled_mask(ids, 0.2, seed=3), labelled_mask(ids, 0.4, seed=3)
+    assert not (small & ~large).any()
+    assert abs(small.mean() - 0.2) < 0.02 and abs(large.mean() - 0.4) < 0.02
+    assert labelled_mask(ids, 1.0).all() and not labelled_mask(ids, 0.0).any()
+    assert (labelled_mask(ids, 0.3, seed=1) != labelled_mask(ids, 0.3, seed=2)).any()
+    assert (labelled_mask(ids, 0.3, seed=1) == labelled_mask(ids, 0.3, seed=1)).all()
+
+
+def test_load_split_decodes_contract(tiny_corpus):
+    train = load_split(tiny_corpus, "train")
+    assert train.image.shape == (200, 1, 28, 28) and train.audio.shape == (200, 1, 48, 48)
+    assert train.image.min() >= -1 and train.image.max() <= 1
+    assert (np.diff(train.pair_id) > 0).all()
+    shards = [train.shard(r, 2) for r in range(2)]
+    assert sorted(np.concatenate([s.pair_id for s in shards])) == sorted(train.pair_id)

@@ -1,0 +1,1 @@
+"""Pure PyTorch models, metrics and the Ray Train loops. Never imports ``platform``."""

@@ -1,0 +1,119 @@
+"""The SyncGAN training loop: runs steps, evaluates, logs, checkpoints. Works with or without Ray.
+
+``fit`` takes a ``report(metrics, checkpoint_dir)`` callable: Ray Train passes one that calls
+``ray.train.report``; a plain run passes a logger.
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from trainables.classifiers import load_classifiers
+from trainables.config import to_dict
+from trainables.data import batches, load_split, read_manifest, shapes
+from trainables.metrics import evaluate_pairs
+from trainables.syncgan.config import SyncGANConfig
+from trainables.syncgan.model import SyncGAN
+from trainables.tensorboard_log import TrialWriter
+
+Report = Callable[[dict, Optional[str]], None]
+CHECKPOINT_FILE = "state.pt"
+
+
+def save_checkpoint(model: SyncGAN, epoch: int, directory: str | Path) -> Path:
+    path = Path(directory) / CHECKPOINT_FILE
+    torch.save(
+        {
+            "epoch": epoch,
+            "config": to_dict(model.cfg),
+            "model": model.state_dict(),
+            **{k: o.state_dict() for k, o in model.optimizers().items()},
+            "torch_rng": torch.get_rng_state(),
+        },
+        path,
+    )
+    return path
+
+
+def load_checkpoint(model: SyncGAN, directory: str | Path) -> int:
+    """Restore model and optimizers; returns the number of epochs already done."""
+    state = torch.load(Path(directory) / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    for k, opt in model.optimizers().items():
+        opt.load_state_dict(state[k])
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["epoch"])
+
+
+def fit(
+    cfg: SyncGANConfig,
+    report: Report,
+    *,
+    rank: int = 0,
+    world: int = 1,
+    device: torch.device | str = "cpu",
+    grad_hook: Optional[Callable[[torch.nn.Module], None]] = None,
+    resume_dir: Optional[str] = None,
+) -> dict[str, float]:
+    """Train for ``cfg.epochs`` epochs, reporting once per epoch; returns the last metrics."""
+    manifest = read_manifest(cfg.corpus_dir)
+    shape_a, shape_b = shapes(manifest)
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+    model = SyncGAN(cfg, shape_a, shape_b).to(device)
+    torch.manual_seed(cfg.seed * 1000 + rank + 1)  # distinct noise per rank
+    start = load_checkpoint(model, resume_dir) if resume_dir else 0
+    train = load_split(cfg.corpus_dir, "train").shard(rank, world)
+    clf_a, clf_b, clf_acc = load_classifiers(cfg.classifier_path, device)
+    n_classes = len(manifest.get("classes", {}).get("image", [])) or int(train.label.max() + 1)
+    writer = TrialWriter(cfg.tb_dir, rank)
+    z_grid = torch.randn(cfg.image_grid_size, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed)).to(device)
+    metrics: dict[str, float] = {}
+    try:
+        for epoch in range(start, cfg.epochs):
+            t0 = time.time()
+            rng = np.random.default_rng([cfg.seed, rank, epoch])
+            sums: dict[str, float] = defaultdict(float)
+            steps = 0
+            for x_a, x_b, y, labelled in batches(train, cfg.batch_size, rng, cfg.semi_rate, cfg.seed, cfg.steps_per_epoch, device):
+                for k, v in model.train_step(x_a, x_b, y, labelled, grad_hook).items():
+                    sums[k] += v
+                steps += 1
+            if steps == 0:
+                raise ValueError(f"{cfg.corpus_dir}: shard of rank {rank} has {len(train)} pairs, fewer than batch_size {cfg.batch_size}")
+            metrics = {k: v / steps for k, v in sums.items()}
+            metrics.update(epoch=epoch + 1, steps=steps, epoch_seconds=time.time() - t0)
+            if rank == 0:
+                metrics.update(_evaluate(model, cfg, clf_a, clf_b, n_classes, device))
+                writer.scalars({f"train/{k}": v for k, v in metrics.items() if k.startswith("loss")}, epoch + 1)
+                writer.scalars({f"eval/{k}": metrics[k] for k in ("sync_rate", "class_coverage_image", "class_coverage_audio")}, epoch + 1)
+                img, spec = model.generate(z_grid)
+                writer.pairs("samples/pairs", img, spec, epoch + 1)
+                with tempfile.TemporaryDirectory() as tmp:
+                    save_checkpoint(model, epoch + 1, tmp)
+                    report(metrics, tmp)
+            else:
+                report(metrics, None)
+        if rank == 0 and metrics:
+            metrics["classifier_acc_image"], metrics["classifier_acc_audio"] = clf_acc["image"], clf_acc["audio"]
+            writer.hparams(to_dict(cfg), {k: metrics[k] for k in ("sync_rate", "class_coverage_image")})
+    finally:
+        writer.close()
+    return metrics
+
+
+@torch.no_grad()
+def _evaluate(model: SyncGAN, cfg: SyncGANConfig, clf_a, clf_b, n_classes: int, device) -> dict[str, float]:
+    gen = torch.Generator().manual_seed(cfg.seed + 12345)
+    z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=gen).to(device)
+    x_a, x_b = model.generate(z)
+    out = evaluate_pairs(x_a, x_b, clf_a, clf_b, n_classes)
+    if any(math.isnan(v) for v in out.values()):  # pragma: no cover - defensive
+        raise FloatingPointError(f"evaluation produced NaN: {out}")
+    return out

@@ -1,0 +1,83 @@
+"""Ray Train entry points for SyncGAN: the per-worker loop and the Tune trial that launches it."""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from trainables.config import from_dict
+from trainables.syncgan.config import SyncGANConfig
+from trainables.syncgan.loop import fit
+
+
+def allreduce_grads(module: torch.nn.Module) -> None:
+    """Average gradients across workers (data parallel without DDP: the step runs 3 backward passes)."""
+    world = dist.get_world_size()
+    for p in module.parameters():
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= world
+
+
+def train_loop_per_worker(config: dict[str, Any]) -> None:
+    """Ray Train worker: one shard of the corpus, gradients averaged over gloo/NCCL."""
+    import ray.train
+    import ray.train.torch
+
+    cfg = from_dict(SyncGANConfig, config, where="train_loop_config")
+    ctx = ray.train.get_context()
+    rank, world = ctx.get_world_rank(), ctx.get_world_size()
+    device = ray.train.torch.get_device()
+
+    def report(metrics: dict, checkpoint_dir: str | None) -> None:
+        ckpt = ray.train.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
+        ray.train.report(metrics, checkpoint=ckpt)
+
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as resume_dir:
+            fit(cfg, report, rank=rank, world=world, device=device,
+                grad_hook=allreduce_grads if world > 1 else None, resume_dir=resume_dir)
+    else:
+        fit(cfg, report, rank=rank, world=world, device=device, grad_hook=allreduce_grads if world > 1 else None)
+
+
+def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
+    """Tune function trainable: builds a TorchTrainer for this trial's config and fits it.
+
+    Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events go to
+    the trial directory. ``workers``: num_workers, cpus_per_worker, use_gpu.
+    """
+    import ray.tune
+    from ray.train import CheckpointConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+    from ray.tune.integration.ray_train import TuneReportCallback
+
+    ctx = ray.tune.get_context()
+    trial_dir = ctx.get_trial_dir()
+    loop_config = {**fixed, **config, "tb_dir": trial_dir}
+    from_dict(SyncGANConfig, loop_config, where="trial config")  # fail fast, before workers start
+    resources = {"CPU": float(workers.get("cpus_per_worker", 1.0))}
+    if workers.get("use_gpu"):
+        resources["GPU"] = float(workers.get("gpus_per_worker", 1.0))
+    trainer = TorchTrainer(
+        train_loop_per_worker,
+        train_loop_config=loop_config,
+        scaling_config=ScalingConfig(
+            num_workers=int(workers.get("num_workers", 1)),
+            use_gpu=bool(workers.get("use_gpu", False)),
+            resources_per_worker=resources,
+        ),
+        run_config=RunConfig(
+            name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
+            storage_path=os.path.join(trial_dir, "train"),
+            callbacks=[TuneReportCallback()],
+            checkpoint_config=CheckpointConfig(
+                num_to_keep=2, checkpoint_score_attribute="sync_rate", checkpoint_score_order="max"
+            ),
+        ),
+    )
+    trainer.fit()

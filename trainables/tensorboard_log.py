@@ -1,0 +1,51 @@
+"""TensorBoard output written from rank 0 into the trial directory: scalars, pair grids, hparams."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.utils.tensorboard import SummaryWriter
+from torchvision.utils import make_grid
+
+
+def pair_tiles(images: torch.Tensor, spectrograms: torch.Tensor) -> torch.Tensor:
+    """Side-by-side tiles (image | spectrogram), both padded to a common height, values in [0, 1]."""
+    h = max(images.shape[-2], spectrograms.shape[-2])
+
+    def pad(x: torch.Tensor) -> torch.Tensor:
+        dh = h - x.shape[-2]
+        return F.pad(x, (0, 0, dh // 2, dh - dh // 2), value=-1.0)
+
+    tiles = torch.cat([pad(images), torch.full_like(pad(images)[..., :2], 1.0), pad(spectrograms).flip(-2)], dim=-1)
+    return (tiles.clamp(-1, 1) + 1) / 2
+
+
+class TrialWriter:
+    """A SummaryWriter that only rank 0 opens; other ranks get a no-op."""
+
+    def __init__(self, log_dir: str, rank: int) -> None:
+        self.writer = SummaryWriter(log_dir) if (rank == 0 and log_dir) else None
+
+    def scalars(self, metrics: dict[str, float], step: int) -> None:
+        if self.writer is None:
+            return
+        for name, value in metrics.items():
+            self.writer.add_scalar(name, value, step)
+
+    def pairs(self, tag: str, images: torch.Tensor, spectrograms: torch.Tensor, step: int) -> None:
+        """A grid of generated pairs: each tile is an image and the spectrogram from the same code."""
+        if self.writer is None:
+            return
+        grid = make_grid(pair_tiles(images.cpu(), spectrograms.cpu()), nrow=4, padding=2, pad_value=1.0)
+        self.writer.add_image(tag, grid, step)
+
+    def hparams(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
+        if self.writer is None:
+            return
+        simple = {k: v for k, v in hparams.items() if isinstance(v, (int, float, str, bool))}
+        self.writer.add_hparams(simple, {f"hparam/{k}": v for k, v in metrics.items()}, run_name=".")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
