@@ -1,0 +1,183 @@
+"""``python -m platform.tune --study NAME``: a YAML study run with Ray Tune, Optuna (TPE) and ASHA.
+
+Steps: validate the study; start or join Ray; build the corpus (data_prep, cached by config
+hash); train the judge classifiers once per corpus; run the search with a persistent Optuna
+study (SQLite in the results directory); print and save a summary of the best trial.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from platform.provenance import provenance, write_json
+from platform.study import Study, StudyError, known_studies, load_study
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m platform.tune", description=__doc__.splitlines()[0])
+    p.add_argument("--study", required=True, help=f"a study name ({', '.join(known_studies())}) or a YAML path")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a study key, e.g. --set num_samples=4 --set config.epochs=2")
+    p.add_argument("--preset", help="resources preset of the study (local-cpu, gpu)")
+    p.add_argument("--results", default="results", help="results root (default: results/)")
+    p.add_argument("--data", default="data", help="corpus root (default: data/)")
+    p.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
+    p.add_argument("--name", help="experiment name (default: <study>-<timestamp>)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved study and exit")
+    return p
+
+
+def _optuna_storage(results_dir: Path):
+    import optuna
+
+    return optuna.storages.RDBStorage(f"sqlite:///{(results_dir / 'optuna.db').resolve()}")
+
+
+def _searcher(study: Study, storage) -> Any:
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    kind = study.searcher.get("type", "optuna_tpe")
+    seed = int(study.searcher.get("seed", 0))
+    # a resumed/extended study must not replay the same start-up points (optuna issue 3255)
+    try:
+        done = len(optuna.load_study(study_name=study.name, storage=storage).trials)
+    except KeyError:
+        done = 0
+    if kind == "random":
+        sampler = optuna.samplers.RandomSampler(seed=seed + done)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed + done, n_startup_trials=int(study.searcher.get("n_startup_trials", 5)))
+    return OptunaSearch(
+        space={p.name: p.to_optuna() for p in study.search}, metric=study.metric, mode=study.mode,
+        sampler=sampler, study_name=study.name, storage=storage,
+    )
+
+
+def _scheduler(study: Study):
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    if study.scheduler.get("type", "asha") == "fifo":
+        return FIFOScheduler()
+    return ASHAScheduler(
+        time_attr="training_iteration", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
+        grace_period=int(study.scheduler.get("grace_period", 1)),
+        reduction_factor=float(study.scheduler.get("reduction_factor", 2)),
+    )
+
+
+def prepare(study: Study, data_root: Path) -> tuple[Path, Path, dict]:
+    """Corpus directory, classifier path and classifier test accuracies (both cached)."""
+    import json
+
+    import data_prep
+    from trainables.classifiers import ensure_classifiers
+
+    t0 = time.time()
+    corpus_dir = data_prep.build(study.corpus["name"], out_root=data_root, overrides=study.corpus["overrides"])
+    print(f"corpus: {corpus_dir} ({time.time() - t0:.0f} s)", flush=True)
+    t0 = time.time()
+    clf_path = ensure_classifiers(corpus_dir, **study.classifiers)
+    acc = json.loads((corpus_dir / "classifiers.json").read_text())["test_accuracy"]
+    print(f"classifiers: {clf_path} test accuracy image={acc['image']:.3f} audio={acc['audio']:.3f} "
+          f"({time.time() - t0:.0f} s)", flush=True)
+    return corpus_dir, clf_path, acc
+
+
+def run(study: Study, results_root: Path, data_root: Path, name: str | None = None, address: str | None = None) -> dict:
+    """Run the study; returns the summary (also written to <experiment>/summary.json)."""
+    import ray
+    from ray import tune
+
+    from trainables.syncgan.ray_loop import tune_trial
+
+    results_dir = (results_root / study.name).resolve()
+    results_dir.mkdir(parents=True, exist_ok=True)
+    storage = _optuna_storage(results_dir)  # fails here, before any trial, if unreachable
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False) if address else ray.init(include_dashboard=False)
+    corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
+    name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}
+    write_json(results_dir / name / "run_info.json", {
+        "study": study.raw, "preset": study.preset, "resources": study.resources, "fixed_config": fixed,
+        "classifier_test_accuracy": clf_acc, **provenance(),
+    })
+    res = study.resources
+    trainable = tune.with_resources(
+        tune.with_parameters(tune_trial, fixed=fixed, workers=res),
+        {"cpu": float(res.get("trial_cpus", 0.01))},
+    )
+    tuner = tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(
+            search_alg=_searcher(study, storage), scheduler=_scheduler(study), num_samples=study.num_samples,
+            max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
+        ),
+        run_config=tune.RunConfig(name=name, storage_path=str(results_dir)),
+    )
+    t0 = time.time()
+    grid = tuner.fit()
+    summary = summarize(study, grid, results_dir / name, time.time() - t0)
+    summary["optuna_storage"] = str(results_dir / "optuna.db")
+    write_json(results_dir / name / "summary.json", summary)
+    return summary
+
+
+def summarize(study: Study, grid, experiment_dir: Path, seconds: float) -> dict:
+    errors = [str(r.error) for r in grid if r.error]
+    ok = [r for r in grid if not r.error and r.metrics and study.metric in r.metrics]
+    if not ok:
+        raise RuntimeError(f"no trial of {study.name} reported {study.metric!r}; errors: {errors}")
+    best = grid.get_best_result(metric=study.metric, mode=study.mode, scope="last")
+    keys = [study.metric, "class_coverage_image", "class_coverage_audio", "loss_g_sync", "loss_s", "epoch"]
+    return {
+        "study": study.name, "experiment_dir": str(experiment_dir), "wall_seconds": round(seconds, 1),
+        "trials": len(grid), "trials_failed": len(errors), "errors": errors,
+        "best": {
+            "trial_dir": best.path, "config": {p.name: best.config.get(p.name) for p in study.search},
+            "metrics": {k: best.metrics.get(k) for k in keys if k in best.metrics},
+            "checkpoint": best.metrics.get("checkpoint_path"),
+        },
+    }
+
+
+def print_summary(s: dict) -> None:
+    b = s["best"]
+    print(f"\n=== study {s['study']}: {s['trials']} trials ({s['trials_failed']} failed) in {s['wall_seconds']:.0f} s ===")
+    print("best trial config:", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in b["config"].items()))
+    print("best trial metrics:", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in b["metrics"].items()))
+    print("checkpoint:       ", b["checkpoint"])
+    print("TensorBoard logs: ", b["trial_dir"])
+    print("Optuna study:     ", s["optuna_storage"])
+    print("summary:          ", Path(s["experiment_dir"]) / "summary.json")
+    print(f"watch:             tensorboard --logdir {s['experiment_dir']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        study = load_study(args.study, args.overrides, args.preset)
+    except StudyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        import yaml
+
+        print(yaml.safe_dump({"name": study.name, "preset": study.preset, "resources": study.resources, **study.raw}, sort_keys=False))
+        return 0
+    try:
+        summary = run(study, Path(args.results), Path(args.data), args.name, args.address)
+    except (FileNotFoundError, StudyError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print_summary(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
