@@ -1,0 +1,1 @@
+"""Readers and offline synthesizers for raw inputs (IDX images, FSDD-style wav folders, espeak-ng)."""
