@@ -64,7 +64,7 @@ def _scheduler(study: Study):
     if study.scheduler.get("type", "asha") == "fifo":
         return FIFOScheduler()
     return ASHAScheduler(
-        time_attr="training_iteration", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
+        metric=study.metric, mode=study.mode, time_attr="training_iteration", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
         grace_period=int(study.scheduler.get("grace_period", 1)),
         reduction_factor=float(study.scheduler.get("reduction_factor", 2)),
     )
@@ -118,7 +118,7 @@ def run(study: Study, results_root: Path, data_root: Path, name: str | None = No
             search_alg=_searcher(study, storage), scheduler=_scheduler(study), num_samples=study.num_samples,
             max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
         ),
-        run_config=tune.RunConfig(name=name, storage_path=str(results_dir)),
+        run_config=tune.RunConfig(name=name, storage_path=str(results_dir), sync_config=tune.SyncConfig(sync_artifacts=True)),
     )
     t0 = time.time()
     grid = tuner.fit()

@@ -54,10 +54,10 @@ class SpectrogramCNN(nn.Module):
         return self.head(self.features(x))
 
 
-def _fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: int, batch_size: int = 128) -> None:
+def _fit(model: nn.Module, xt: torch.Tensor, y: np.ndarray, epochs: int, seed: int, batch_size: int = 128) -> None:
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    yt = torch.from_numpy(y)
     model.train()
     for _ in range(epochs):
         order = torch.randperm(len(yt), generator=gen)
@@ -75,8 +75,8 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.T
     return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
 
 
-def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
-    return float((predict(model, torch.from_numpy(x)).numpy() == y).mean())
+def accuracy(model: nn.Module, x: torch.Tensor, y: np.ndarray) -> float:
+    return float((predict(model, x).numpy() == y).mean())
 
 
 def _unique_audio(ids: np.ndarray) -> np.ndarray:
@@ -91,17 +91,17 @@ def train_classifiers(corpus_dir: str | Path, epochs_image: int = 3, epochs_audi
     n_classes = int(max(train.label.max(), test.label.max()) + 1)
     image_model, audio_model = LeNet5(n_classes), SpectrogramCNN(n_classes)
     t0 = time.time()
-    _fit(image_model, train.image, train.label, epochs_image, seed)
+    _fit(image_model, train.images(), train.label, epochs_image, seed)
     ua, ta = _unique_audio(train.audio_id), _unique_audio(test.audio_id)
-    _fit(audio_model, train.audio[ua], train.label[ua], epochs_audio, seed, batch_size=32)
+    _fit(audio_model, train.audios(ua), train.label[ua], epochs_audio, seed, batch_size=32)
     return {
         "corpus_hash": manifest["config_hash"],
         "n_classes": n_classes,
         "image": image_model.state_dict(),
         "audio": audio_model.state_dict(),
         "test_accuracy": {
-            "image": accuracy(image_model, test.image, test.label),
-            "audio": accuracy(audio_model, test.audio[ta], test.label[ta]),
+            "image": accuracy(image_model, test.images(), test.label),
+            "audio": accuracy(audio_model, test.audios(ta), test.label[ta]),
         },
         "train_seconds": time.time() - t0,
     }

@@ -46,7 +46,10 @@ def labelled_mask(pair_ids: np.ndarray, semi_rate: float, seed: int = 0) -> np.n
 
 @dataclass
 class PairArrays:
-    """A split of the corpus in memory: images and audio as float32 in [-1, 1], (N, 1, H, W)."""
+    """A split of the corpus in memory, compact: images uint8 and audio float16, (N, 1, H, W).
+
+    ``images(i)`` / ``audios(i)`` give float32 tensors in [-1, 1] for the rows ``i``.
+    """
 
     pair_id: np.ndarray
     label: np.ndarray
@@ -57,23 +60,41 @@ class PairArrays:
     def __len__(self) -> int:
         return len(self.label)
 
+    def images(self, rows=slice(None)) -> torch.Tensor:
+        return torch.from_numpy(self.image[rows]).float().div_(127.5).sub_(1.0)
+
+    def audios(self, rows=slice(None)) -> torch.Tensor:
+        return torch.from_numpy(self.audio[rows]).float()
+
     def shard(self, rank: int, world: int) -> "PairArrays":
         """Rows rank, rank + world, ... (data parallel)."""
         s = slice(rank, None, world)
         return PairArrays(self.pair_id[s], self.label[s], self.image[s], self.audio[s], self.audio_id[s])
 
 
-def decode(table, image_shape: tuple[int, int], audio_shape: tuple[int, int]) -> PairArrays:
-    """Arrow table (or dict of columns) with the contract's columns -> PairArrays."""
-    col = (lambda k: table.column(k).to_pylist()) if hasattr(table, "column") else (lambda k: list(table[k]))
-    img = np.frombuffer(b"".join(col("image")), dtype=np.uint8).reshape(-1, 1, *image_shape)
-    aud = np.frombuffer(b"".join(col("audio")), dtype="<f2").reshape(-1, 1, *audio_shape)
+def _fixed_width_bytes(column, row_bytes: int, name: str) -> np.ndarray:
+    """The concatenated bytes of a binary column whose rows all hold ``row_bytes`` bytes (no copies per row)."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else pa.array(column)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    offset_type = np.int64 if pa.types.is_large_binary(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset:arr.offset + len(arr) + 1]
+    if len(arr) and not (np.diff(offsets) == row_bytes).all():
+        raise ValueError(f"column {name!r}: every row must hold {row_bytes} bytes (shape in the manifest)")
+    return np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]] if len(arr) else np.zeros(0, np.uint8)
+
+
+def decode(table: pa.Table, image_shape: tuple[int, int], audio_shape: tuple[int, int]) -> PairArrays:
+    """Arrow table with the contract's columns -> PairArrays."""
+    n_img, n_aud = image_shape[0] * image_shape[1], audio_shape[0] * audio_shape[1]
+    img = _fixed_width_bytes(table.column("image"), n_img, "image").reshape(-1, 1, *image_shape)
+    aud = _fixed_width_bytes(table.column("audio"), 2 * n_aud, "audio").view("<f2").reshape(-1, 1, *audio_shape)
     return PairArrays(
-        pair_id=np.asarray(col("pair_id"), dtype=np.int64),
-        label=np.asarray(col("label"), dtype=np.int64),
-        image=img.astype(np.float32) / 127.5 - 1.0,
-        audio=aud.astype(np.float32),
-        audio_id=np.asarray(col("audio_id"), dtype=object),
+        pair_id=table.column("pair_id").to_numpy().astype(np.int64),
+        label=table.column("label").to_numpy().astype(np.int64),
+        image=img,
+        audio=aud,
+        audio_id=np.asarray(table.column("audio_id").to_pylist(), dtype=object),
     )
 
 
@@ -101,8 +122,8 @@ def batches(
     for b in range(n_batches):
         i = order[b * batch_size:(b + 1) * batch_size]
         yield (
-            torch.from_numpy(data.image[i]).to(device),
-            torch.from_numpy(data.audio[i]).to(device),
+            data.images(i).to(device),
+            data.audios(i).to(device),
             torch.from_numpy(data.label[i]).to(device),
             torch.from_numpy(mask[i]).to(device),
         )

@@ -124,13 +124,12 @@ class SyncGAN(nn.Module):
 
     @torch.no_grad()
     def generate(self, z_a: torch.Tensor, z_b: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """G_a(z_a), G_b(z_b or z_a) in eval mode."""
-        was = self.training
-        self.eval()
-        try:
-            return self.g_a(z_a), self.g_b(z_a if z_b is None else z_b)
-        finally:
-            self.train(was)
+        """G_a(z_a), G_b(z_b or z_a), without gradients.
+
+        Batch statistics are used, as in training (DCGAN practice): the running averages of a
+        generator that changes every step describe none of its recent states.
+        """
+        return self.g_a(z_a), self.g_b(z_a if z_b is None else z_b)
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

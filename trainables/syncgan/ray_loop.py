@@ -5,6 +5,7 @@ import os
 import uuid
 from typing import Any
 
+import pyarrow.fs
 import torch
 import torch.distributed as dist
 
@@ -56,8 +57,15 @@ def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[s
     from ray.train.torch import TorchTrainer
     from ray.tune.integration.ray_train import TuneReportCallback
 
+    from ray.train._internal.session import get_session
+
     ctx = ray.tune.get_context()
-    trial_dir = ctx.get_trial_dir()
+    storage = get_session().storage  # the trial's directory on Tune's storage (results/...), not the staging dir
+    trial_dir = storage.trial_fs_path
+    if isinstance(storage.storage_filesystem, pyarrow.fs.LocalFileSystem):
+        os.makedirs(trial_dir, exist_ok=True)
+    else:  # remote storage (s3://, gs://): TensorBoard writes locally, Tune syncs it up
+        trial_dir = ctx.get_trial_dir()
     loop_config = {**fixed, **config, "tb_dir": trial_dir}
     from_dict(SyncGANConfig, loop_config, where="trial config")  # fail fast, before workers start
     resources = {"CPU": float(workers.get("cpus_per_worker", 1.0))}
@@ -73,7 +81,8 @@ def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[s
         ),
         run_config=RunConfig(
             name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
-            storage_path=os.path.join(trial_dir, "train"),
+            storage_path=f"{storage.trial_fs_path}/train",
+            storage_filesystem=storage.storage_filesystem,
             callbacks=[TuneReportCallback()],
             checkpoint_config=CheckpointConfig(
                 num_to_keep=2, checkpoint_score_attribute="sync_rate", checkpoint_score_order="max"
