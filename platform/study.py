@@ -19,7 +19,9 @@ TOP_KEYS = {
     "description", "trainable", "corpus", "config", "search", "objective", "num_samples",
     "scheduler", "searcher", "presets", "preset", "classifiers",
 }
-RESOURCE_KEYS = {"trial_cpus", "num_workers", "cpus_per_worker", "use_gpu", "gpus_per_worker", "max_concurrent_trials"}
+RESOURCE_KEYS = {
+    "trial_cpus", "num_workers", "cpus_per_worker", "use_gpu", "gpus_per_worker", "max_concurrent_trials", "startup_retries",
+}
 
 
 class StudyError(ValueError):

@@ -99,7 +99,9 @@ def run(study: Study, results_root: Path, data_root: Path, name: str | None = No
     results_dir.mkdir(parents=True, exist_ok=True)
     storage = _optuna_storage(results_dir)  # fails here, before any trial, if unreachable
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False) if address else ray.init(include_dashboard=False)
+        # the dashboard serves the state API, which Ray Train needs to clean up the placement
+        # groups of trials that ASHA stops; without it they leak and later trials never start
+        ray.init(address=address) if address else ray.init(include_dashboard=True, dashboard_host="127.0.0.1")
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}

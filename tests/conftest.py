@@ -12,10 +12,14 @@ os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
 @pytest.fixture(scope="session")
 def ray_local():
-    """``ray.init(address="local")`` once per session, with the machine's 2 cores."""
+    """``ray.init(address="local")`` once per session, with the machine's 2 cores.
+
+    With the dashboard: it serves the state API that Ray Train uses to clean up the placement
+    groups of stopped trials (without it the next trial never starts).
+    """
     import ray
 
     if not ray.is_initialized():
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=True, dashboard_host="127.0.0.1", log_to_driver=False)
     yield ray
     ray.shutdown()

@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 
 from trainables.data import labelled_mask, load_split
 
@@ -16,7 +17,9 @@ def test_labelled_subsets_are_nested_and_sized():
 def test_load_split_decodes_contract(tiny_corpus):
     train = load_split(tiny_corpus, "train")
     assert train.image.shape == (200, 1, 28, 28) and train.audio.shape == (200, 1, 48, 48)
-    assert train.image.min() >= -1 and train.image.max() <= 1
+    x = train.images()
+    assert x.dtype == torch.float32 and x.min() >= -1 and x.max() <= 1 and x.shape == (200, 1, 28, 28)
+    assert train.audios().dtype == torch.float32
     assert (np.diff(train.pair_id) > 0).all()
     shards = [train.shard(r, 2) for r in range(2)]
     assert sorted(np.concatenate([s.pair_id for s in shards])) == sorted(train.pair_id)

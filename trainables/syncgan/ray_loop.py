@@ -50,10 +50,12 @@ def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[s
     """Tune function trainable: builds a TorchTrainer for this trial's config and fits it.
 
     Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events go to
-    the trial directory. ``workers``: num_workers, cpus_per_worker, use_gpu.
+    the trial directory. ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker,
+    startup_retries (worker-group start attempts of 60 s each; -1 waits forever, as an
+    autoscaling cluster needs).
     """
     import ray.tune
-    from ray.train import CheckpointConfig, RunConfig, ScalingConfig
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
     from ray.tune.integration.ray_train import TuneReportCallback
 
@@ -84,6 +86,7 @@ def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[s
             storage_path=f"{storage.trial_fs_path}/train",
             storage_filesystem=storage.storage_filesystem,
             callbacks=[TuneReportCallback()],
+            failure_config=FailureConfig(controller_failure_limit=int(workers.get("startup_retries", -1))),
             checkpoint_config=CheckpointConfig(
                 num_to_keep=2, checkpoint_score_attribute="sync_rate", checkpoint_score_order="max"
             ),
