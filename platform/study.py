@@ -21,6 +21,7 @@ TOP_KEYS = {
 }
 RESOURCE_KEYS = {
     "trial_cpus", "num_workers", "cpus_per_worker", "use_gpu", "gpus_per_worker", "max_concurrent_trials", "startup_retries",
+    "max_failures", "keep_checkpoints",
 }
 
 

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from platform.corpus import prepare
 from platform.provenance import provenance, write_json
+from platform.ray_session import init_ray
 from platform.study import Study, StudyError, known_studies, load_study
 
 
@@ -70,27 +72,8 @@ def _scheduler(study: Study):
     )
 
 
-def prepare(study: Study, data_root: Path) -> tuple[Path, Path, dict]:
-    """Corpus directory, classifier path and classifier test accuracies (both cached)."""
-    import json
-
-    import data_prep
-    from trainables.classifiers import ensure_classifiers
-
-    t0 = time.time()
-    corpus_dir = data_prep.build(study.corpus["name"], out_root=data_root, overrides=study.corpus["overrides"])
-    print(f"corpus: {corpus_dir} ({time.time() - t0:.0f} s)", flush=True)
-    t0 = time.time()
-    clf_path = ensure_classifiers(corpus_dir, **study.classifiers)
-    acc = json.loads((corpus_dir / "classifiers.json").read_text())["test_accuracy"]
-    print(f"classifiers: {clf_path} test accuracy image={acc['image']:.3f} audio={acc['audio']:.3f} "
-          f"({time.time() - t0:.0f} s)", flush=True)
-    return corpus_dir, clf_path, acc
-
-
 def run(study: Study, results_root: Path, data_root: Path, name: str | None = None, address: str | None = None) -> dict:
     """Run the study; returns the summary (also written to <experiment>/summary.json)."""
-    import ray
     from ray import tune
 
     from trainables.syncgan.ray_loop import tune_trial
@@ -98,10 +81,7 @@ def run(study: Study, results_root: Path, data_root: Path, name: str | None = No
     results_dir = (results_root / study.name).resolve()
     results_dir.mkdir(parents=True, exist_ok=True)
     storage = _optuna_storage(results_dir)  # fails here, before any trial, if unreachable
-    if not ray.is_initialized():
-        # the dashboard serves the state API, which Ray Train needs to clean up the placement
-        # groups of trials that ASHA stops; without it they leak and later trials never start
-        ray.init(address=address) if address else ray.init(include_dashboard=True, dashboard_host="127.0.0.1")
+    init_ray(address)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}

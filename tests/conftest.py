@@ -14,12 +14,13 @@ os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 def ray_local():
     """``ray.init(address="local")`` once per session, with the machine's 2 cores.
 
-    With the dashboard: it serves the state API that Ray Train uses to clean up the placement
-    groups of stopped trials (without it the next trial never starts).
+    Started as the platform starts it (see platform/ray_session.py: the state API and the
+    address that Ray Train needs to clean up the placement groups of stopped trials).
     """
     import ray
 
-    if not ray.is_initialized():
-        ray.init(address="local", num_cpus=2, include_dashboard=True, dashboard_host="127.0.0.1", log_to_driver=False)
+    from platform.ray_session import init_ray
+
+    init_ray(num_cpus=2, log_to_driver=False)
     yield ray
     ray.shutdown()

@@ -40,6 +40,16 @@ class TrialWriter:
         grid = make_grid(pair_tiles(images.cpu(), spectrograms.cpu()), nrow=4, padding=2, pad_value=1.0)
         self.writer.add_image(tag, grid, step)
 
+    def audio(self, tag: str, spectrograms: torch.Tensor, features: dict, step: int, count: int = 4) -> None:
+        """The first ``count`` generated spectrograms as audio (Griffin-Lim), one summary each."""
+        if self.writer is None or not features:
+            return
+        from trainables.audio import spectrogram_to_audio
+
+        for i, spec in enumerate(spectrograms[:count].cpu().numpy()):
+            wave = spectrogram_to_audio(spec[0], features)
+            self.writer.add_audio(f"{tag}/{i}", torch.from_numpy(wave)[None], step, sample_rate=int(features["sample_rate"]))
+
     def hparams(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
         if self.writer is None:
             return

@@ -47,7 +47,8 @@ def write_tiny_corpus(root: Path, n_train: int = 200, n_test: int = 60, seed: in
         "corpus": "tiny", "config_hash": f"tiny{seed}", "config": {},
         "classes": {"image": [str(k) for k in range(10)], "audio": [str(k) for k in range(10)]},
         "image": {"shape": [28, 28], "dtype": "uint8"},
-        "audio": {"shape": [48, 48], "dtype": "float16"},
+        "audio": {"shape": [48, 48], "dtype": "float16", "features": {
+            "sample_rate": 8000, "n_fft": 256, "hop_length": 160, "n_mels": 48, "fmin": 0.0, "fmax": 4000.0, "top_db": 80.0}},
         "splits": files,
     }
     (out / "manifest.json").write_text(json.dumps(manifest))

@@ -21,6 +21,7 @@ def test_two_worker_ray_train_run_reports_and_checkpoints(ray_local, tiny_corpus
     result = trainer.fit()
     assert result.error is None
     assert result.metrics["epoch"] == 2
+    assert result.metrics["node_id"] == ray_local.get_runtime_context().get_node_id()  # where rank 0 ran
     assert 0.0 <= result.metrics["sync_rate"] <= 1.0
     # each worker saw half the pairs: 100 rows / 16 = 6 steps
     assert result.metrics["steps"] == 100 // 16

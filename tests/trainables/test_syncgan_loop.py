@@ -29,6 +29,7 @@ def test_fit_reports_every_epoch_with_checkpoint_and_tensorboard(tiny_corpus, ti
 
     acc = EventAccumulator(str(tmp_path / "tb")).Reload()
     assert "eval/sync_rate" in acc.Tags()["scalars"] and "samples/pairs" in acc.Tags()["images"]
+    assert {f"samples/audio/{i}" for i in range(4)} <= set(acc.Tags()["audio"])
 
 
 def test_checkpoint_round_trip(tmp_path):

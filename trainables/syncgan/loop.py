@@ -5,7 +5,9 @@
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 import tempfile
 import time
 from collections import defaultdict
@@ -91,21 +93,34 @@ def fit(
             metrics.update(epoch=epoch + 1, steps=steps, epoch_seconds=time.time() - t0)
             if rank == 0:
                 metrics.update(_evaluate(model, cfg, clf_a, clf_b, n_classes, device))
+                metrics.update(classifier_acc_image=clf_acc["image"], classifier_acc_audio=clf_acc["audio"])
                 writer.scalars({f"train/{k}": v for k, v in metrics.items() if k.startswith("loss")}, epoch + 1)
                 writer.scalars({f"eval/{k}": metrics[k] for k in ("sync_rate", "class_coverage_image", "class_coverage_audio")}, epoch + 1)
                 img, spec = model.generate(z_grid)
                 writer.pairs("samples/pairs", img, spec, epoch + 1)
+                writer.audio("samples/audio", spec, manifest["audio"].get("features", {}), epoch + 1)
                 with tempfile.TemporaryDirectory() as tmp:
                     save_checkpoint(model, epoch + 1, tmp)
                     report(metrics, tmp)
+                log_progress(cfg, metrics)
             else:
                 report(metrics, None)
         if rank == 0 and metrics:
-            metrics["classifier_acc_image"], metrics["classifier_acc_audio"] = clf_acc["image"], clf_acc["audio"]
             writer.hparams(to_dict(cfg), {k: metrics[k] for k in ("sync_rate", "class_coverage_image")})
     finally:
         writer.close()
     return metrics
+
+
+def log_progress(cfg: SyncGANConfig, metrics: dict[str, float]) -> None:
+    """One console line per epoch, and the same as a JSON line in ``<tb_dir>/progress.jsonl``."""
+    print(f"epoch {metrics['epoch']}/{cfg.epochs}: sync_rate={metrics['sync_rate']:.3f} "
+          f"loss_d_image={metrics['loss_d_image']:.3f} loss_d_audio={metrics['loss_d_audio']:.3f} "
+          f"loss_g_sync={metrics['loss_g_sync']:.3f} ({metrics['epoch_seconds']:.1f} s)", flush=True)
+    if cfg.tb_dir:
+        Path(cfg.tb_dir).mkdir(parents=True, exist_ok=True)
+        with open(Path(cfg.tb_dir) / "progress.jsonl", "a") as f:
+            f.write(json.dumps({**metrics, "pid": os.getpid(), "time": time.time()}) + "\n")
 
 
 @torch.no_grad()

@@ -33,9 +33,11 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     device = ray.train.torch.get_device()
 
+    node_id = ray.get_runtime_context().get_node_id()
+
     def report(metrics: dict, checkpoint_dir: str | None) -> None:
         ckpt = ray.train.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
-        ray.train.report(metrics, checkpoint=ckpt)
+        ray.train.report({**metrics, "node_id": node_id}, checkpoint=ckpt)
 
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
@@ -46,34 +48,24 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         fit(cfg, report, rank=rank, world=world, device=device, grad_hook=allreduce_grads if world > 1 else None)
 
 
-def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
-    """Tune function trainable: builds a TorchTrainer for this trial's config and fits it.
+def make_trainer(
+    loop_config: dict[str, Any], workers: dict[str, Any], name: str, storage_path: str,
+    storage_filesystem=None, callbacks: list | None = None,
+):
+    """The TorchTrainer for one SyncGAN run (used by Tune trials and by ``platform.train``).
 
-    Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events go to
-    the trial directory. ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker,
-    startup_retries (worker-group start attempts of 60 s each; -1 waits forever, as an
-    autoscaling cluster needs).
+    ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker; max_failures (worker
+    failures survived by restarting from the last checkpoint; -1: always); startup_retries
+    (worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs).
     """
-    import ray.tune
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
-    from ray.tune.integration.ray_train import TuneReportCallback
 
-    from ray.train._internal.session import get_session
-
-    ctx = ray.tune.get_context()
-    storage = get_session().storage  # the trial's directory on Tune's storage (results/...), not the staging dir
-    trial_dir = storage.trial_fs_path
-    if isinstance(storage.storage_filesystem, pyarrow.fs.LocalFileSystem):
-        os.makedirs(trial_dir, exist_ok=True)
-    else:  # remote storage (s3://, gs://): TensorBoard writes locally, Tune syncs it up
-        trial_dir = ctx.get_trial_dir()
-    loop_config = {**fixed, **config, "tb_dir": trial_dir}
-    from_dict(SyncGANConfig, loop_config, where="trial config")  # fail fast, before workers start
+    from_dict(SyncGANConfig, loop_config, where="train config")  # fail fast, before workers start
     resources = {"CPU": float(workers.get("cpus_per_worker", 1.0))}
     if workers.get("use_gpu"):
         resources["GPU"] = float(workers.get("gpus_per_worker", 1.0))
-    trainer = TorchTrainer(
+    return TorchTrainer(
         train_loop_per_worker,
         train_loop_config=loop_config,
         scaling_config=ScalingConfig(
@@ -82,14 +74,43 @@ def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[s
             resources_per_worker=resources,
         ),
         run_config=RunConfig(
-            name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
-            storage_path=f"{storage.trial_fs_path}/train",
-            storage_filesystem=storage.storage_filesystem,
-            callbacks=[TuneReportCallback()],
-            failure_config=FailureConfig(controller_failure_limit=int(workers.get("startup_retries", -1))),
+            name=name,
+            storage_path=storage_path,
+            storage_filesystem=storage_filesystem,
+            callbacks=callbacks or [],
+            failure_config=FailureConfig(
+                max_failures=int(workers.get("max_failures", 1)),
+                controller_failure_limit=int(workers.get("startup_retries", -1)),
+            ),
             checkpoint_config=CheckpointConfig(
-                num_to_keep=2, checkpoint_score_attribute="sync_rate", checkpoint_score_order="max"
+                num_to_keep=int(workers.get("keep_checkpoints", 2)),
+                checkpoint_score_attribute="sync_rate", checkpoint_score_order="max",
             ),
         ),
+    )
+
+
+def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
+    """Tune function trainable: builds a TorchTrainer for this trial's config and fits it.
+
+    Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events and
+    Train's checkpoints go to the trial's directory on Tune's storage.
+    """
+    import ray.tune
+    from ray.train._internal.session import get_session
+    from ray.tune.integration.ray_train import TuneReportCallback
+
+    ctx = ray.tune.get_context()
+    storage = get_session().storage  # the trial's directory on Tune's storage (results/...), not the staging dir
+    trial_dir = storage.trial_fs_path
+    if isinstance(storage.storage_filesystem, pyarrow.fs.LocalFileSystem):
+        os.makedirs(trial_dir, exist_ok=True)
+    else:  # remote storage (s3://, gs://): TensorBoard writes locally, Tune syncs it up
+        trial_dir = ctx.get_trial_dir()
+    trainer = make_trainer(
+        {**fixed, **config, "tb_dir": trial_dir}, workers,
+        name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
+        storage_path=f"{storage.trial_fs_path}/train", storage_filesystem=storage.storage_filesystem,
+        callbacks=[TuneReportCallback()],
     )
     trainer.fit()

@@ -1,0 +1,40 @@
+"""Starting or joining Ray the way the platform needs it.
+
+A local instance is started with its dashboard (it serves the state API) and with its own GCS
+address in every worker's ``RAY_ADDRESS``: Ray Train's detached PlacementGroupCleaner asks the
+state API whether a run's controller is still alive, and without an address it resolves the
+cluster by scanning this machine's processes, which fails as soon as two Ray instances run here
+("Found multiple active Ray instances"). The placement groups of trials that ASHA stops then
+leak, and the next trial never starts.
+"""
+from __future__ import annotations
+
+import os
+import socket
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+def init_ray(address: str | None = None, **kwargs) -> None:
+    """Join ``address`` (a running cluster), or start a local instance; no-op if already connected."""
+    import ray
+    from ray._private.services import get_node_ip_address
+
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, **kwargs)
+        return
+    port = _free_port()
+    os.environ["RAY_GCS_SERVER_PORT"] = str(port)  # read only when this process starts a head node
+    try:
+        ray.init(
+            address="local", include_dashboard=True, dashboard_host="127.0.0.1",
+            runtime_env={"env_vars": {"RAY_ADDRESS": f"{get_node_ip_address()}:{port}"}}, **kwargs,
+        )
+    finally:
+        os.environ.pop("RAY_GCS_SERVER_PORT", None)

@@ -1,0 +1,87 @@
+"""``python -m platform.train --config NAME|PATH``: one training run with Ray Train, no search.
+
+The config is a study (same schema, same files as ``platform.tune``): its fixed ``config`` and
+corpus are used; searched keys take the trainable's defaults unless set with ``--set config.KEY=V``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from platform.corpus import prepare
+from platform.provenance import provenance, write_json
+from platform.ray_session import init_ray
+from platform.study import Study, StudyError, known_studies, load_study
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m platform.train", description=__doc__.splitlines()[0])
+    p.add_argument("--config", required=True, help=f"a study name ({', '.join(known_studies())}) or a YAML path")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key, e.g. --set config.epochs=2 --set config.lr_g=3e-4")
+    p.add_argument("--preset", help="resources preset (local-cpu, gpu)")
+    p.add_argument("--workers", type=int, help="number of Ray Train workers (overrides the preset)")
+    p.add_argument("--gpus", type=float, help="GPUs per worker (0: CPU only; overrides the preset)")
+    p.add_argument("--results", default="results", help="results root (default: results/)")
+    p.add_argument("--data", default="data", help="corpus root (default: data/)")
+    p.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
+    p.add_argument("--name", help="run name (default: train-<timestamp>)")
+    return p
+
+def resources(study: Study, workers: int | None, gpus: float | None) -> dict:
+    res = dict(study.resources)
+    if workers is not None:
+        if workers < 1:
+            raise StudyError(f"--workers must be >= 1, got {workers}")
+        res["num_workers"] = workers
+    if gpus is not None:
+        res["use_gpu"], res["gpus_per_worker"] = gpus > 0, gpus
+    return res
+
+def run(study: Study, results_root: Path, data_root: Path, workers: dict, name: str | None = None,
+        address: str | None = None) -> dict:
+    """Train once; returns the final metrics and where the checkpoint and TensorBoard logs are."""
+
+    from trainables.syncgan.ray_loop import make_trainer
+
+    init_ray(address)
+    corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
+    name = name or f"train-{time.strftime('%Y%m%d-%H%M%S')}"
+    runs = (results_root / study.name).resolve()
+    run_dir = runs / name
+    config = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path), "tb_dir": str(run_dir)}
+    write_json(run_dir / "run_info.json", {"study": study.raw, "workers": workers, "config": config,
+                                           "classifier_test_accuracy": clf_acc, **provenance()})
+    t0 = time.time()
+    result = make_trainer(config, workers, name=name, storage_path=str(runs)).fit()
+    summary = {
+        "run_dir": str(run_dir), "wall_seconds": round(time.time() - t0, 1),
+        "metrics": {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))},
+        "checkpoint": result.checkpoint.path if result.checkpoint else None,
+        "best_checkpoints": [c.path for c, _ in (result.best_checkpoints or [])],
+    }
+    write_json(run_dir / "summary.json", summary)
+    return summary
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        study = load_study(args.config, args.overrides, args.preset)
+        workers = resources(study, args.workers, args.gpus)
+    except StudyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        s = run(study, Path(args.results), Path(args.data), workers, args.name, args.address)
+    except (FileNotFoundError, StudyError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    m = s["metrics"]
+    print(f"\n=== {study.name}: {m.get('epoch')} epochs in {s['wall_seconds']:.0f} s, sync_rate={m.get('sync_rate', float('nan')):.3f} ===")
+    print("checkpoint:       ", s["checkpoint"])
+    print(f"watch:             tensorboard --logdir {s['run_dir']}")
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""`python -m platform.train`: one Ray Train run (2 gloo workers) from a study file, no search."""
+import json
+
+import pytest
+
+from platform.train import main
+
+
+@pytest.mark.slow
+def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_root, tmp_path, capsys):
+    rc = main(["--config", str(tiny_study_yaml), "--workers", "2", "--name", "one",
+               "--results", str(tmp_path / "results"), "--data", str(shared_data_root),
+               "--set", "config.lr_g=3e-4", "--set", "config.steps_per_epoch=2"])
+    assert rc == 0
+    run_dir = tmp_path / "results" / "tiny_study" / "one"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["metrics"]["epoch"] == 2 and summary["metrics"]["steps"] == 2
+    assert summary["checkpoint"] and (run_dir / "run_info.json").exists()
+    info = json.loads((run_dir / "run_info.json").read_text())
+    assert info["config"]["lr_g"] == 3e-4 and info["workers"]["num_workers"] == 2
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    assert [json.loads(l)["epoch"] for l in (run_dir / "progress.jsonl").read_text().splitlines()] == [1, 2]
+    assert "checkpoint:" in capsys.readouterr().out
+
+
+def test_bad_worker_count_is_rejected(tiny_study_yaml, capsys):
+    assert main(["--config", str(tiny_study_yaml), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
