@@ -106,7 +106,10 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return out
 
 
-def load_study(name_or_path: str, overrides: list[str] | None = None, preset: str | None = None) -> Study:
+def load_study(
+    name_or_path: str, overrides: list[str] | None = None, preset: str | None = None, single_run: bool = False
+) -> Study:
+    """Load, override and validate a study; ``single_run`` drops its search space (platform.train)."""
     path = study_path(name_or_path)
     try:
         raw = yaml.safe_load(path.read_text())
@@ -114,6 +117,8 @@ def load_study(name_or_path: str, overrides: list[str] | None = None, preset: st
         raise StudyError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):
         raise StudyError(f"{path}: a study must be a YAML mapping")
+    if single_run:
+        raw.pop("search", None)
     raw = apply_overrides(raw, overrides or [])
     return validate(raw, name=path.stem, source=str(path), preset=preset)
 
@@ -122,6 +127,15 @@ def _unknown(where: str, given: dict, allowed: set[str]) -> None:
     bad = sorted(set(given) - allowed)
     if bad:
         raise StudyError(f"{where}: unknown key(s) {bad}; allowed: {sorted(allowed)}")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _search_param(name: str, spec: Any) -> SearchParam:
@@ -134,6 +148,8 @@ def _search_param(name: str, spec: Any) -> SearchParam:
         if not isinstance(args, list) or not args:
             raise StudyError(f"search.{name}.choice: needs a non-empty list")
         return SearchParam(name, kind, args)
+    if isinstance(args, list):  # YAML reads 1e-3 (no dot) as text
+        args = [_number(a) for a in args]
     if not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, (int, float)) for a in args)):
         raise StudyError(f"search.{name}.{kind}: needs [low, high] numbers, got {args!r}")
     low, high = args

@@ -39,18 +39,37 @@ def resources(study: Study, workers: int | None, gpus: float | None) -> dict:
         res["use_gpu"], res["gpus_per_worker"] = gpus > 0, gpus
     return res
 
+def check_fits_locally(workers: dict) -> None:
+    """On a local Ray (no autoscaler) a request larger than the machine would wait forever."""
+    import ray
+
+    total = ray.cluster_resources()
+    n, cpus = int(workers.get("num_workers", 1)), float(workers.get("cpus_per_worker", 1.0))
+    if n * cpus > total.get("CPU", 0) + 1e-9:
+        raise StudyError(f"{n} workers x {cpus:g} CPU need {n * cpus:g} CPU; this Ray instance has "
+                         f"{total.get('CPU', 0):g} CPU (lower --workers or presets.<preset>.cpus_per_worker)")
+    gpus = n * float(workers.get("gpus_per_worker", 1.0)) if workers.get("use_gpu") else 0.0
+    if gpus > total.get("GPU", 0) + 1e-9:
+        raise StudyError(f"{n} workers need {gpus:g} GPU; this Ray instance has {total.get('GPU', 0):g}")
+
+
 def run(study: Study, results_root: Path, data_root: Path, workers: dict, name: str | None = None,
         address: str | None = None) -> dict:
     """Train once; returns the final metrics and where the checkpoint and TensorBoard logs are."""
 
+    from trainables.config import from_dict, to_dict
+    from trainables.syncgan import SyncGANConfig
     from trainables.syncgan.ray_loop import make_trainer
 
     init_ray(address)
+    if not address:
+        check_fits_locally(workers)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"train-{time.strftime('%Y%m%d-%H%M%S')}"
     runs = (results_root / study.name).resolve()
     run_dir = runs / name
-    config = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path), "tb_dir": str(run_dir)}
+    config = to_dict(from_dict(SyncGANConfig, {  # resolved: every default, numbers as numbers
+        **study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path), "tb_dir": str(run_dir)}))
     write_json(run_dir / "run_info.json", {"study": study.raw, "workers": workers, "config": config,
                                            "classifier_test_accuracy": clf_acc, **provenance()})
     t0 = time.time()
@@ -67,7 +86,7 @@ def run(study: Study, results_root: Path, data_root: Path, workers: dict, name: 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        study = load_study(args.config, args.overrides, args.preset)
+        study = load_study(args.config, args.overrides, args.preset, single_run=True)
         workers = resources(study, args.workers, args.gpus)
     except StudyError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -15,7 +15,8 @@ def from_dict(cls: type[T], values: Mapping[str, Any], where: str = "config") ->
         raise ValueError(
             f"{where}: unknown key(s) {unknown} for {cls.__name__}; valid keys: {sorted(fields)}"
         )
-    obj = cls(**dict(values))
+    values = {k: _coerce(k, v, fields[k].type, where) for k, v in values.items()}
+    obj = cls(**values)
     validate = getattr(obj, "validate", None)
     if validate is not None:
         validate()
@@ -25,3 +26,28 @@ def from_dict(cls: type[T], values: Mapping[str, Any], where: str = "config") ->
 def to_dict(obj: Any) -> dict[str, Any]:
     """The resolved config as a plain dict (all defaults included)."""
     return dataclasses.asdict(obj)
+
+
+def _coerce(key: str, value: Any, annotation: Any, where: str) -> Any:
+    """Numbers given as text (YAML reads ``1e-3`` as a string) become numbers; wrong types are errors."""
+    kind = str(annotation)
+    if value is None or kind not in ("float", "int", "bool", "Optional[int]", "Optional[float]"):
+        return value
+    if "bool" in kind:
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: {key} must be true or false, got {value!r}")
+        return value
+    target = float if "float" in kind else int
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: {key} must be a number, got {value!r}")
+    try:
+        number = float(value) if isinstance(value, str) else value
+    except ValueError:
+        raise ValueError(f"{where}: {key} must be a number, got {value!r}") from None
+    if not isinstance(number, (int, float)):
+        raise ValueError(f"{where}: {key} must be a number, got {value!r}")
+    if target is int:
+        if float(number) != int(number):
+            raise ValueError(f"{where}: {key} must be a whole number, got {value!r}")
+        return int(number)
+    return float(number)

@@ -43,3 +43,12 @@ def test_study_from_yaml_path(tmp_path):
     path.write_text("trainable: syncgan\ncorpus: {name: fashion_spoken}\npresets: {local-cpu: {trial_cpus: 0.01}}\n")
     study = load_study(str(path))
     assert study.name == "mine" and study.search == [] and study.scheduler["type"] == "asha"
+
+
+def test_numbers_written_without_a_dot_are_numbers():
+    study = load_study("syncgan_semi", ["search.lr_g={loguniform: [1e-5, 1e-3]}", "config.sync_weight=2e-1"])
+    assert study.search[0].to_optuna().low == 1e-5 and study.config["sync_weight"] == "2e-1"
+    from trainables.config import from_dict
+    from trainables.syncgan import SyncGANConfig
+
+    assert from_dict(SyncGANConfig, study.config).sync_weight == 0.2

@@ -10,7 +10,8 @@ from platform.train import main
 def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_root, tmp_path, capsys):
     rc = main(["--config", str(tiny_study_yaml), "--workers", "2", "--name", "one",
                "--results", str(tmp_path / "results"), "--data", str(shared_data_root),
-               "--set", "config.lr_g=3e-4", "--set", "config.steps_per_epoch=2"])
+               "--set", "config.lr_g=3e-4", "--set", "config.steps_per_epoch=2",
+               "--set", "presets.local-cpu.cpus_per_worker=0.45"])
     assert rc == 0
     run_dir = tmp_path / "results" / "tiny_study" / "one"
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -26,3 +27,9 @@ def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_roo
 def test_bad_worker_count_is_rejected(tiny_study_yaml, capsys):
     assert main(["--config", str(tiny_study_yaml), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_more_workers_than_the_machine_holds_is_a_clear_error(ray_local, tiny_study_yaml, capsys):
+    assert main(["--config", str(tiny_study_yaml), "--workers", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "4 workers x 1.5 CPU" in err and "2 CPU" in err

@@ -6,6 +6,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from trainables.syncgan.ray_loop import make_trainer
 
 
@@ -21,6 +23,7 @@ def _kill_after_first_epoch(progress, killed: list, deadline: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_killed_worker_resumes_from_last_checkpoint(ray_local, tiny_corpus, tiny_classifiers, tmp_path):
     tb = tmp_path / "tb"
     epochs = 6

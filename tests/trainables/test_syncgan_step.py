@@ -73,3 +73,8 @@ def test_config_rejects_unknown_key_and_bad_range():
         from_dict(SyncGANConfig, {"lr_gen": 1e-3})
     with pytest.raises(ValueError, match="semi_rate"):
         from_dict(SyncGANConfig, {"semi_rate": 1.5})
+    with pytest.raises(ValueError, match="epochs must be a whole number"):
+        from_dict(SyncGANConfig, {"epochs": 2.5})
+    with pytest.raises(ValueError, match="lr_g must be a number"):
+        from_dict(SyncGANConfig, {"lr_g": "fast"})
+    assert from_dict(SyncGANConfig, {"lr_g": "3e-4"}).lr_g == 3e-4
