@@ -68,6 +68,18 @@ class Study:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+def add_study_arguments(parser, study_flag: str, example: str) -> None:
+    """The arguments platform.tune and platform.train share: which study, overrides, preset, where."""
+    parser.add_argument(study_flag, required=True, dest="study",
+                        help=f"a study name ({', '.join(known_studies())}) or a YAML path")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"override a study key, e.g. {example}")
+    parser.add_argument("--preset", help="resources preset of the study (local-cpu, gpu)")
+    parser.add_argument("--results", default="results", help="results root (default: results/)")
+    parser.add_argument("--data", default="data", help="corpus root (default: data/)")
+    parser.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
+
+
 def known_studies() -> list[str]:
     return sorted(p.stem for p in STUDIES_DIR.glob("*.yaml"))
 

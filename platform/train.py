@@ -13,21 +13,17 @@ from pathlib import Path
 from platform.corpus import prepare
 from platform.provenance import provenance, write_json
 from platform.ray_session import init_ray
-from platform.study import Study, StudyError, known_studies, load_study
+from platform.study import Study, StudyError, add_study_arguments, load_study
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m platform.train", description=__doc__.splitlines()[0])
-    p.add_argument("--config", required=True, help=f"a study name ({', '.join(known_studies())}) or a YAML path")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a key, e.g. --set config.epochs=2 --set config.lr_g=3e-4")
-    p.add_argument("--preset", help="resources preset (local-cpu, gpu)")
+    add_study_arguments(p, "--config", "--set config.epochs=2 --set config.lr_g=3e-4")
     p.add_argument("--workers", type=int, help="number of Ray Train workers (overrides the preset)")
     p.add_argument("--gpus", type=float, help="GPUs per worker (0: CPU only; overrides the preset)")
-    p.add_argument("--results", default="results", help="results root (default: results/)")
-    p.add_argument("--data", default="data", help="corpus root (default: data/)")
-    p.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
     p.add_argument("--name", help="run name (default: train-<timestamp>)")
     return p
+
 
 def resources(study: Study, workers: int | None, gpus: float | None) -> dict:
     res = dict(study.resources)
@@ -86,7 +82,7 @@ def run(study: Study, results_root: Path, data_root: Path, workers: dict, name: 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        study = load_study(args.config, args.overrides, args.preset, single_run=True)
+        study = load_study(args.study, args.overrides, args.preset, single_run=True)
         workers = resources(study, args.workers, args.gpus)
     except StudyError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -16,18 +16,12 @@ from typing import Any
 from platform.corpus import prepare
 from platform.provenance import provenance, write_json
 from platform.ray_session import init_ray
-from platform.study import Study, StudyError, known_studies, load_study
+from platform.study import Study, StudyError, add_study_arguments, load_study
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m platform.tune", description=__doc__.splitlines()[0])
-    p.add_argument("--study", required=True, help=f"a study name ({', '.join(known_studies())}) or a YAML path")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a study key, e.g. --set num_samples=4 --set config.epochs=2")
-    p.add_argument("--preset", help="resources preset of the study (local-cpu, gpu)")
-    p.add_argument("--results", default="results", help="results root (default: results/)")
-    p.add_argument("--data", default="data", help="corpus root (default: data/)")
-    p.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
+    add_study_arguments(p, "--study", "--set num_samples=4 --set config.epochs=2")
     p.add_argument("--name", help="experiment name (default: <study>-<timestamp>)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved study and exit")
     return p

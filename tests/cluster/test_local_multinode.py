@@ -6,6 +6,7 @@ nodes are stopped by `cluster/local.sh down`, which ends only the processes it s
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -18,25 +19,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tiny_study import TINY_STUDY
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_SH = ROOT / "cluster" / "local.sh"
 
 # two trials that must run at the same time, on different nodes: each Train worker takes 0.9 CPU and
 # each node has 1 CPU, so two workers never fit on one node
-TINY_STUDY = {
-    "trainable": "syncgan",
-    "corpus": {"name": "fashion_spoken", "overrides": {
-        "train_per_class": 12, "test_per_class": 4, "voices": ["en"], "speeds": [160], "pitches": [30, 50, 70],
-        "num_shards": 2,
-    }},
-    "config": {"epochs": 2, "batch_size": 16, "width": 8, "z_dim": 16, "eval_samples": 100, "steps_per_epoch": 3},
-    "search": {"lr_g": {"loguniform": [1e-4, 1e-3]}, "semi_rate": {"choice": [0.4, 1.0]}},
-    "objective": {"metric": "sync_rate", "mode": "max"},
+TINY_MULTINODE_STUDY = {
+    **copy.deepcopy(TINY_STUDY),
     "num_samples": 2,
     "scheduler": {"type": "fifo"},  # both trials run to the end
-    "searcher": {"type": "optuna_tpe", "seed": 0, "n_startup_trials": 2},
-    "classifiers": {"epochs_image": 1, "epochs_audio": 2},
     "presets": {"local-cpu": {"trial_cpus": 0.01, "num_workers": 1, "cpus_per_worker": 0.9,
                               "max_concurrent_trials": 2, "startup_retries": 2}},
 }
@@ -96,7 +89,7 @@ def test_study_runs_on_two_nodes(local_cluster, tmp_path):
     assert refused.returncode != 0
 
     study_path = tmp_path / "multinode_study.yaml"
-    study_path.write_text(yaml.safe_dump(TINY_STUDY))
+    study_path.write_text(yaml.safe_dump(TINY_MULTINODE_STUDY))
     results, data = Path(exports["XMODAL_STORAGE"]), tmp_path / "data"
     proc = subprocess.run(
         [sys.executable, "-m", "platform.tune", "--study", str(study_path), "--address", exports["RAY_ADDRESS"],
