@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -74,9 +75,16 @@ def test_study_runs_on_two_nodes(local_cluster, tmp_path):
     client_env = {**env, **exports}
     client_env.pop("RAY_ADDRESS")  # the address is given explicitly, as a user would with --address
 
-    status = subprocess.run(["bash", str(LOCAL_SH), "status"], env=env, capture_output=True, text=True, timeout=60)
-    assert status.returncode == 0, status.stdout + status.stderr
-    cluster_nodes = set(re.findall(r"node_([0-9a-f]{40,})", status.stdout))
+    # `up` returns once the GCS lists both nodes; `ray status` shows the autoscaler's view, which
+    # follows a few seconds later
+    deadline = time.time() + 60
+    while True:
+        status = subprocess.run(["bash", str(LOCAL_SH), "status"], env=env, capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0, status.stdout + status.stderr
+        cluster_nodes = set(re.findall(r"node_([0-9a-f]{40,})", status.stdout))
+        if len(cluster_nodes) >= 2 or time.time() > deadline:
+            break
+        time.sleep(2)
     assert len(cluster_nodes) == 2, status.stdout
     assert "0.0/2.0 CPU" in status.stdout, status.stdout
 
