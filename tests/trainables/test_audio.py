@@ -1,12 +1,13 @@
 import numpy as np
 
-from trainables.audio import log_mel_to_power, spectrogram_to_audio
+from data_prep.features import LogMelConfig, log_mel_to_power
+from trainables.audio import spectrogram_to_audio
 
 FEATURES = {"sample_rate": 8000, "n_fft": 256, "hop_length": 160, "n_mels": 48, "fmin": 0.0, "fmax": 4000.0, "top_db": 80.0}
 
 
 def test_log_mel_normalization_inverts():
-    assert np.allclose(log_mel_to_power(np.array([1.0, -1.0]), 80.0), [1.0, 1e-8])
+    assert np.allclose(log_mel_to_power(np.array([1.0, -1.0]), LogMelConfig(top_db=80.0)), [1.0, 1e-8])
 
 
 def test_griffin_lim_restores_a_tone_at_the_right_pitch():
