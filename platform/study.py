@@ -212,6 +212,11 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     _unknown("scheduler", scheduler, {"type", "grace_period", "reduction_factor", "max_t"})
     if scheduler.get("type") not in ("asha", "fifo"):
         raise StudyError(f"scheduler.type: {scheduler.get('type')!r} must be 'asha' or 'fifo'")
+    if scheduler["type"] == "asha":
+        max_t = scheduler.get("max_t", config.get("epochs", 5))
+        if int(scheduler.get("grace_period", 1)) > int(max_t):
+            raise StudyError(f"scheduler.grace_period {scheduler.get('grace_period')} exceeds max_t {max_t} "
+                             "(scheduler.max_t, else config.epochs)")
     searcher = dict(raw.get("searcher") or {"type": "optuna_tpe"})
     _unknown("searcher", searcher, {"type", "seed", "n_startup_trials"})
     if searcher.get("type") not in ("optuna_tpe", "random"):

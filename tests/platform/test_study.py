@@ -25,6 +25,7 @@ def test_overrides_and_preset():
     ("schedular=asha", "schedular"),
     ("config.semi_rate=2", "semi_rate"),
     ("scheduler.type=hyperband", "scheduler.type"),
+    ("config.epochs=1", "grace_period 2 exceeds max_t 1"),
     ("config.corpus_dir=/x", "set by the platform"),
 ])
 def test_bad_studies_are_rejected_naming_the_key(override, message):
