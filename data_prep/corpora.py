@@ -8,13 +8,31 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from data_prep.features import LogMelConfig
+from data_prep.features import FoldedWaveConfig, LogMelConfig
+from data_prep.sources.digits import SKLEARN_DIGITS
 from data_prep.sources.espeak import WORDS
 from data_prep.sources.idx import FASHION_MNIST_DIR
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+DIGIT_CLASSES = [str(k) for k in range(10)]
 DEFAULT_VOICES = ["en", "en+m3", "en+f2", "en-us", "en-us+f3", "en+m7", "en+f4", "en-gb-x-rp"]
+MNIST_DIR = "data/raw/mnist"
+FSDD_DIR = "data/raw/fsdd/recordings"
+AUDIO_REPRESENTATIONS = ("log_mel", "folded_waveform", "image")
+
+
+def _pos_int(name: str, v: Any, none_ok: bool = False) -> None:
+    if v is None and none_ok:
+        return
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ValueError(f"{name} must be {'null or ' if none_ok else ''}a positive integer, got {v!r}")
+
+
+def _fraction(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < float(v) < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {v!r}")
+    return float(v)
 
 
 def _int_list(name: str, v: Any) -> list[int]:
@@ -64,7 +82,161 @@ class FashionSpokenConfig:
             self.logmel = _from_dict(LogMelConfig, self.logmel, "logmel.")
 
 
-CORPORA: dict[str, type] = {"fashion_spoken": FashionSpokenConfig}
+def _common(cfg: Any) -> None:
+    """Checks shared by the corpora below: seed, num_shards, *_per_class, logmel."""
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
+        raise ValueError(f"seed must be an integer, got {cfg.seed!r}")
+    _pos_int("num_shards", cfg.num_shards)
+    for k in ("train_per_class", "test_per_class"):
+        _pos_int(k, getattr(cfg, k), none_ok=True)
+    if isinstance(getattr(cfg, "logmel", None), dict):
+        cfg.logmel = _from_dict(LogMelConfig, cfg.logmel, "logmel.")
+
+
+def _espeak_fields(cfg: Any) -> None:
+    voices = cfg.voices if isinstance(cfg.voices, (list, tuple)) else [cfg.voices]
+    if not voices or not all(isinstance(v, str) and v for v in voices):
+        raise ValueError(f"voices must be a non-empty list of espeak-ng voice names, got {cfg.voices!r}")
+    cfg.voices = list(voices)
+    cfg.speeds, cfg.pitches = _int_list("speeds", cfg.speeds), _int_list("pitches", cfg.pitches)
+
+
+@dataclass
+class MnistFsddConfig:
+    """MNIST images paired with same-digit FSDD log-mels (slides' recipe: 48x48, 90/10 FSDD split, 60k/10k pairs)."""
+
+    mnist_dir: str = MNIST_DIR  # the four MNIST IDX files, or "sklearn-digits" (offline 8x8 digits, resized)
+    fsdd_dir: str | None = FSDD_DIR  # FSDD recordings/ folder; null: espeak-ng digits in FSDD layout
+    voices: list[str] = field(default_factory=lambda: list(DEFAULT_VOICES))  # only when fsdd_dir is null
+    speeds: list[int] = field(default_factory=lambda: [130, 160, 190])
+    pitches: list[int] = field(default_factory=lambda: [35, 50, 65])
+    image_size: int | None = None  # null: the source's size (MNIST 28); else resized to size x size
+    train_per_class: int | None = None
+    test_per_class: int | None = None
+    audio_test_fraction: float = 0.1
+    seed: int = 0
+    num_shards: int = 4
+    logmel: LogMelConfig = field(default_factory=LogMelConfig)
+
+    image_classes = DIGIT_CLASSES
+    audio_classes = list(WORDS)
+
+    def __post_init__(self) -> None:
+        self.mnist_dir = str(self.mnist_dir)
+        self.fsdd_dir = None if self.fsdd_dir is None else str(self.fsdd_dir)
+        _espeak_fields(self)
+        _pos_int("image_size", self.image_size, none_ok=True)
+        self.audio_test_fraction = _fraction("audio_test_fraction", self.audio_test_fraction)
+        _common(self)
+
+
+@dataclass
+class MnistFsddOfflineConfig(MnistFsddConfig):
+    """Offline twin of mnist_fsdd: scikit-learn's 8x8 digits (resized to 28x28) and espeak-ng digits read as FSDD."""
+
+    mnist_dir: str = SKLEARN_DIGITS
+    fsdd_dir: str | None = None
+    image_size: int | None = 28
+
+
+@dataclass
+class MnistFashionConfig:
+    """The paper's class-aligned MNIST <-> Fashion-MNIST pairs (30000 train pairs; the audio column holds Fashion images)."""
+
+    mnist_dir: str = MNIST_DIR  # or "sklearn-digits"
+    fashion_dir: str = FASHION_MNIST_DIR
+    image_size: int | None = None  # null: 28x28 (both domains are resized to it if set)
+    train_per_class: int | None = 3000
+    test_per_class: int | None = None
+    seed: int = 0
+    num_shards: int = 4
+
+    image_classes = DIGIT_CLASSES
+    audio_classes = FASHION_CLASSES
+
+    def __post_init__(self) -> None:
+        self.mnist_dir, self.fashion_dir = str(self.mnist_dir), str(self.fashion_dir)
+        _pos_int("image_size", self.image_size, none_ok=True)
+        _common(self)
+
+
+@dataclass
+class MnistRotatedConfig:
+    """MNIST <-> rotated MNIST cross-domain pairs (the paper's 30000 rotated digits; the audio column holds rotated images)."""
+
+    mnist_dir: str = MNIST_DIR  # or "sklearn-digits"
+    degrees: float = 90.0
+    same_image: bool = False  # false: the two domains use disjoint halves, pairs share the class only
+    image_size: int | None = None
+    train_per_class: int | None = None  # per domain, after halving
+    test_per_class: int | None = None
+    seed: int = 0
+    num_shards: int = 4
+
+    image_classes = DIGIT_CLASSES
+    audio_classes = DIGIT_CLASSES
+
+    def __post_init__(self) -> None:
+        self.mnist_dir = str(self.mnist_dir)
+        if isinstance(self.degrees, bool) or not isinstance(self.degrees, (int, float)):
+            raise ValueError(f"degrees must be a number, got {self.degrees!r}")
+        self.degrees = float(self.degrees)
+        if not isinstance(self.same_image, bool):
+            raise ValueError(f"same_image must be true or false, got {self.same_image!r}")
+        _pos_int("image_size", self.image_size, none_ok=True)
+        _common(self)
+
+
+@dataclass
+class InstrumentsConfig:
+    """Class-folder corpus (the paper's instruments): 64x64 images, audio as folded 64x128 waveform or log-mel."""
+
+    root: str = "data/raw/instruments"  # <root>/<modality>/<class>/*, <root>/<class>/*, or a CSV/Parquet list
+    modalities: list[str] = field(default_factory=lambda: ["image", "audio"])  # folder names / CSV values
+    audio: str = "folded_waveform"  # folded_waveform | log_mel | image (second image domain, e.g. shoes)
+    image_size: int = 64
+    test_fraction: float = 0.1  # per class and modality, by file
+    train_per_class: int | None = None  # images per class and split
+    test_per_class: int | None = None
+    seed: int = 0
+    num_shards: int = 4
+    folded: FoldedWaveConfig = field(default_factory=FoldedWaveConfig)
+    logmel: LogMelConfig = field(default_factory=LogMelConfig)
+
+    def __post_init__(self) -> None:
+        self.root = str(self.root)
+        mods = self.modalities
+        if not isinstance(mods, (list, tuple)) or len(mods) != 2 or len(set(mods)) != 2 \
+                or not all(isinstance(m, str) and m for m in mods):
+            raise ValueError(f"modalities must be two distinct names, got {mods!r}")
+        self.modalities = list(mods)
+        if self.audio not in AUDIO_REPRESENTATIONS:
+            raise ValueError(f"audio must be one of {list(AUDIO_REPRESENTATIONS)}, got {self.audio!r}")
+        _pos_int("image_size", self.image_size)
+        self.test_fraction = _fraction("test_fraction", self.test_fraction)
+        if isinstance(self.folded, dict):
+            self.folded = _from_dict(FoldedWaveConfig, self.folded, "folded.")
+        _common(self)
+
+
+@dataclass
+class ShoesConfig(InstrumentsConfig):
+    """Class-folder corpus of two image domains (the paper's UT Zappos50K sketches <-> photos), 64x64 each."""
+
+    root: str = "data/raw/shoes"
+    modalities: list[str] = field(default_factory=lambda: ["sketch", "photo"])
+    audio: str = "image"
+
+
+CORPORA: dict[str, type] = {
+    "fashion_spoken": FashionSpokenConfig,
+    "mnist_fsdd": MnistFsddConfig,
+    "mnist_fsdd_offline": MnistFsddOfflineConfig,
+    "mnist_fashion": MnistFashionConfig,
+    "mnist_rotated": MnistRotatedConfig,
+    "instruments": InstrumentsConfig,
+    "shoes": ShoesConfig,
+}
 
 
 def _from_dict(cls: type, values: dict, prefix: str = "") -> Any:

@@ -1,15 +1,17 @@
 """Build a registered corpus into ``<out_root>/<name>-<hash8>/``: sharded Parquet + ``manifest.json``.
 
-Steps (fashion_spoken): read the IDX images, synthesize the spoken digits into a shared cache,
-featurize every clip with Ray Data (batch-level ``map_batches``), split the clips per class into
-train/test, pair each image with a random same-class clip of the same split, write each split
-with Ray Data ``write_parquet``. Everything is written under a temporary sibling directory that
-replaces the final one only when complete, so a half-written corpus never appears.
+Every corpus is two sides per split: images (uint8) and "audio" units (float16 features: log-mel,
+folded waveform, or a second image domain in [-1, 1]), each with class labels. A builder prepares
+both sides (files are featurized by Ray Data batch tasks, bad files quarantined with their
+reason); ``_finish`` pairs every image with a same-class unit of the same split, writes each split
+with Ray Data ``write_parquet`` and writes the manifest. Everything is written under a temporary
+sibling directory that replaces the final one only when complete, so a half-written corpus never
+appears; a URI output is staged locally and uploaded (``data_prep.storage``).
 
 Row schema (the contract trainers read):
     pair_id int64 (train 0..N-1, test TEST_PAIR_OFFSET + 0..M-1), label int64, image binary
-    (uint8 H*W row-major), audio binary (float16 little-endian n_mels*frames row-major, in [-1, 1]),
-    image_id int64 (row in the IDX split), audio_id string (the clip's wav stem).
+    (uint8 H*W row-major), audio binary (float16 little-endian H*W row-major, in [-1, 1]),
+    image_id int64 (the image's row in its source; see manifest["image"]["ids"]), audio_id string.
 """
 from __future__ import annotations
 
@@ -21,45 +23,64 @@ import math
 import os
 import shutil
 import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_prep.corpora import CORPORA, FashionSpokenConfig, config_from_dict, config_hash, config_to_dict
-from data_prep.features import featurize_batch
+from data_prep import storage
+from data_prep.corpora import (CORPORA, FashionSpokenConfig, InstrumentsConfig, MnistFashionConfig, MnistFsddConfig,
+                               MnistRotatedConfig, config_from_dict, config_hash, config_to_dict)
+from data_prep.features import IMAGE_SCALE, FoldedWaveConfig, LogMelConfig, featurize_batch, image_to_unit
 from data_prep.manifest import load_manifest, write_manifest
+from data_prep.pairs import LABELLED_RULE, pair_clips, select_per_class, split_by_class
+from data_prep.sources.digits import SKLEARN_DIGITS, load_sklearn_digits
 from data_prep.sources.espeak import TRIM_TOP_DB, WORDS, espeak_version, synthesize_digits
-from data_prep.sources.fsdd import Clip, parse_clip
+from data_prep.sources.fsdd import parse_clip, scan_fsdd
 from data_prep.sources.idx import idx_split_files, load_idx_split
 
 log = logging.getLogger("data_prep")
 
 TEST_PAIR_OFFSET = 10_000_000
+SPLITS = ("train", "test")
 SCHEMA = pa.schema([
     ("pair_id", pa.int64()), ("label", pa.int64()), ("image", pa.binary()),
     ("audio", pa.binary()), ("image_id", pa.int64()), ("audio_id", pa.string()),
 ])
 NORMALIZATION = (
-    "x = 1 + 2*dB/top_db with dB = 10*log10(max(P/max(P), 10**(-top_db/10))), P = librosa mel power "
-    "spectrogram (power 2, center=True, hann); so P/max(P) = 10**((x-1)*top_db/20). Relative to each "
-    "clip's peak. Time axis right-padded with -1 (silence) or center-cropped to `frames`."
+    "x = 1 + 2*dB/top_db with dB = 10*log10(max(P/max(P), 10**(-top_db/10))), P = mel power "
+    "spectrogram (|STFT|^2, hann, center=True, slaney mel as librosa); so P/max(P) = 10**((x-1)*top_db/20). "
+    "Relative to each clip's peak. Time axis right-padded with -1 (silence) or center-cropped to `frames`."
 )
+FOLDED_NORMALIZATION = (
+    "a seeded loud window of `window` samples, divided by its peak, averaged in groups of window/values "
+    "-> v in [-1, 1]^values; column j is an anti-aliased dot at row (1 - v_j)/2*(height-1) (top = +1), "
+    "intensity in [0, 1] mapped to [-1, 1]; inverse: intensity-weighted mean row per column"
+)
+ROW_GROUP_ROWS = 4096  # ~4096 * (image + decoded audio) bytes: a few MB per row group for Ray Data reads
 _BINARY_CHUNK = 65_536  # rows per Arrow chunk: keeps int32 binary offsets far from overflow
 
 
 # --------------------------------------------------------------------------- public entry point
-def build(name: str, out_root: str | Path = "data", overrides: dict | None = None, force: bool = False) -> Path:
-    """Build corpus ``name`` (config defaults + ``overrides``) and return its directory.
+def build(name: str, out_root: str | Path = "data", overrides: dict | None = None,
+          force: bool = False) -> Path | str:
+    """Build corpus ``name`` (config defaults + ``overrides``) and return its directory (a Path, or
+    the corpus URI when ``out_root`` is a URI such as ``file:///…`` or ``s3://bucket/prefix``).
 
     Up to date (manifest with the same config hash) and not ``force``: nothing is done.
     """
     cfg = config_from_dict(name, overrides)
     chash = config_hash(cfg)
+    dirname = f"{name}-{chash[:8]}"
+    if storage.is_uri(out_root):
+        return _build_uri(name, cfg, chash, str(out_root), dirname, force)
     out_root = Path(out_root)
-    final = out_root / f"{name}-{chash[:8]}"
+    final = out_root / dirname
     if final.exists() and not force:
         try:
             if load_manifest(final).get("config_hash") == chash:
@@ -70,15 +91,35 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
     out_root.mkdir(parents=True, exist_ok=True)
     tmp = out_root / f".{name}-{chash}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    t0 = time.time()
     try:
         tmp.mkdir()
-        _BUILDERS[name](cfg, chash, tmp, out_root)
+        _run_builder(name, cfg, chash, tmp, out_root / "_cache", t0)
         _swap_in(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("built %s", final)
+    log.info("built %s in %.1f s", final, time.time() - t0)
     return final
+
+
+def _build_uri(name: str, cfg: Any, chash: str, out_root: str, dirname: str, force: bool) -> str:
+    uri = storage.join(out_root, dirname)
+    if not force:
+        m = storage.read_manifest_uri(uri)
+        if m is not None and m.get("config_hash") == chash:
+            log.info("%s is up to date (config %s); rebuild with force=True (--force)", uri, chash)
+            return uri
+    cache = Path(os.environ.get("DATA_PREP_CACHE", Path.home() / ".cache" / "xmodal-data-prep"))
+    cache.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=cache) as staging:
+        tmp = Path(staging) / dirname
+        tmp.mkdir()
+        _run_builder(name, cfg, chash, tmp, cache, t0)
+        storage.upload(tmp, uri)
+    log.info("built %s in %.1f s", uri, time.time() - t0)
+    return uri
 
 
 def _swap_in(tmp: Path, final: Path) -> None:
@@ -97,118 +138,391 @@ def _swap_in(tmp: Path, final: Path) -> None:
         os.replace(tmp, final)
 
 
-# --------------------------------------------------------------------------- fashion_spoken
-def _build_fashion_spoken(cfg: FashionSpokenConfig, chash: str, tmp: Path, out_root: Path) -> None:
-    images = {s: _select_per_class(*load_idx_split(cfg.fashion_dir, s), n)
-              for s, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class))}
-    sources = [p for s in ("train", "test") for p in idx_split_files(cfg.fashion_dir, s)]
+# --------------------------------------------------------------------------- what builders produce
+@dataclass
+class Side:
+    """One split's items of one modality: ``data`` [N, H, W] (uint8 images or float16 units)."""
 
+    data: np.ndarray
+    labels: np.ndarray
+    ids: list  # int image ids or str unit ids
+
+
+@dataclass
+class Prepared:
+    images: dict[str, Side]
+    units: dict[str, Side]
+    classes: dict[str, list[str]]
+    audio: dict  # manifest["audio"] minus shape/dtype
+    image: dict = field(default_factory=dict)  # manifest["image"] extras
+    balanced: bool = False  # pairing: cycle through units (True) or draw uniformly (False)
+    choice: dict[str, np.ndarray] | None = None  # explicit pairing (unit index per image), overrides
+    sources: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    quarantine: list = field(default_factory=list)
+    resampled: list = field(default_factory=list)
+    units_per_source: dict = field(default_factory=dict)  # split -> number of source files behind the units
+
+
+def _run_builder(name: str, cfg: Any, chash: str, tmp: Path, cache: Path, t0: float) -> None:
+    with _ray_session():
+        prepared = _BUILDERS[type(cfg)](cfg, cache)
+        _finish(name, cfg, chash, prepared, tmp, t0)
+
+
+# --------------------------------------------------------------------------- builders
+def _espeak_clips(cfg: Any, cache: Path) -> tuple[list[Path], dict, str]:
     espeak = espeak_version()
     synth_key = hashlib.sha256(json.dumps(
         [cfg.speeds, cfg.pitches, cfg.logmel.sample_rate, TRIM_TOP_DB, espeak]).encode()).hexdigest()[:12]
-    paths = synthesize_digits(out_root / "_cache" / "espeak" / synth_key, cfg.voices, cfg.speeds,
-                              cfg.pitches, sample_rate=cfg.logmel.sample_rate)
-    clips = [parse_clip(p) for p in paths]
-    clip_split = split_clips(clips, cfg.audio_test_fraction, cfg.seed)
+    out = cache / "espeak" / synth_key
+    log.info("synthesizing %d spoken digits with espeak-ng into %s", 10 * len(cfg.voices) * len(cfg.speeds)
+             * len(cfg.pitches), out)
+    paths = synthesize_digits(out, cfg.voices, cfg.speeds, cfg.pitches, sample_rate=cfg.logmel.sample_rate)
+    return paths, {"espeak-ng": _folder_digest(paths, str(out))}, espeak
 
-    with _ray_session():
-        feats = _featurize(clips, cfg)
-        splits: dict[str, dict] = {}
-        for si, split in enumerate(("train", "test")):
-            (imgs, labels, image_ids), pool = images[split], clip_split[split]
-            choice = pair_clips(labels, np.array([c.label for c in pool]), np.random.default_rng([cfg.seed, si]))
-            ids = [pool[j].stem for j in choice]
-            offset = TEST_PAIR_OFFSET if split == "test" else 0
-            shards = _pair_tables(offset + np.arange(len(labels)), labels, imgs, feats, ids, image_ids, cfg.num_shards)
-            files = _write_split(shards, tmp / split, math.ceil(len(labels) / cfg.num_shards))
-            rows = sum(pq.read_metadata(tmp / f).num_rows for f in files)
-            if rows != len(labels):
-                raise RuntimeError(f"{tmp / split}: wrote {rows} rows, expected {len(labels)}")
-            splits[split] = {
-                "rows": rows,
-                "per_class": {str(k): int((labels == k).sum()) for k in range(10)},
-                "files": files,
-                "clips": len(pool),
-                "pair_id_offset": offset,
-            }
 
-    import librosa
+def _spoken_units(clips: list, cfg: Any, prepared: Prepared) -> None:
+    """Featurize FSDD-layout clips to log-mel, split them per class, fill ``prepared.units``."""
+    feats, labels = _featurize([(str(c.path), c.stem, c.label) for c in clips], cfg.logmel, cfg.seed, prepared)
+    good = [c for c in clips if c.stem in feats]
+    split = split_by_class([c.stem for c in good], [c.label for c in good], cfg.audio_test_fraction, cfg.seed)
+    for s in SPLITS:
+        pool = [good[i] for i in split[s]]
+        prepared.units[s] = Side(np.stack([feats[c.stem] for c in pool]).reshape(len(pool), *cfg.logmel.shape),
+                                 np.array([c.label for c in pool], np.int64), [c.stem for c in pool])
+        prepared.units_per_source[s] = len(pool)
+
+
+def _log_mel_meta(cfg: LogMelConfig) -> dict:
+    return {"representation": "log_mel", "features": cfg.to_dict(), "normalization": NORMALIZATION}
+
+
+def _build_fashion_spoken(cfg: FashionSpokenConfig, cache: Path) -> Prepared:
+    images = {s: _idx_side(cfg.fashion_dir, s, n) for s, n in (("train", cfg.train_per_class),
+                                                               ("test", cfg.test_per_class))}
+    paths, synth_src, espeak = _espeak_clips(cfg, cache)
+    p = Prepared(images=images, units={}, classes={"image": list(FashionSpokenConfig.image_classes),
+                                                    "audio": list(WORDS)}, audio=_log_mel_meta(cfg.logmel))
+    _spoken_units([parse_clip(x) for x in paths], cfg, p)
+    p.sources = {**_idx_sources(cfg.fashion_dir), **synth_src}
+    p.versions = {"espeak-ng": espeak}
+    p.image = {"ids": "row of the Fashion-MNIST IDX split"}
+    return p
+
+
+def _build_mnist_fsdd(cfg: MnistFsddConfig, cache: Path) -> Prepared:
+    images = {s: _digit_side(cfg.mnist_dir, s, n, cfg.image_size, cfg.seed)
+              for s, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class))}
+    p = Prepared(images=images, units={}, classes={"image": list(cfg.image_classes), "audio": list(WORDS)},
+                 audio=_log_mel_meta(cfg.logmel))
+    if cfg.fsdd_dir is None:  # offline twin: espeak-ng digits written in FSDD layout, read as FSDD
+        paths, p.sources, espeak = _espeak_clips(cfg, cache)
+        wanted = {x.name for x in paths}
+        clips, bad = scan_fsdd(paths[0].parent)
+        clips = [c for c in clips if c.path.name in wanted]
+        p.versions["espeak-ng"] = espeak
+    else:
+        clips, bad = scan_fsdd(cfg.fsdd_dir)
+        p.sources = {"fsdd": _folder_digest([c.path for c in clips], cfg.fsdd_dir)}
+    p.quarantine += bad
+    _spoken_units(clips, cfg, p)
+    p.sources.update(_digit_sources(cfg.mnist_dir))
+    p.image = {"ids": _digit_ids_meaning(cfg.mnist_dir)}
+    return p
+
+
+def _build_mnist_fashion(cfg: MnistFashionConfig, cache: Path) -> Prepared:
+    images, units = {}, {}
+    for s, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class)):
+        images[s] = _digit_side(cfg.mnist_dir, s, n, cfg.image_size, cfg.seed)
+        f = _idx_side(cfg.fashion_dir, s, None, cfg.image_size or images[s].data.shape[1])
+        units[s] = Side(image_to_unit(f.data).astype(np.float16), f.labels, [f"{s}-{i}" for i in f.ids])
+    p = Prepared(images=images, units=units, classes={"image": list(cfg.image_classes), "audio": list(cfg.audio_classes)},
+                 audio={"representation": "image", "features": {"scale": IMAGE_SCALE, "domain": "Fashion-MNIST",
+                                                                "ids": "<split>-<row of the Fashion-MNIST IDX split>"}},
+                 balanced=True, units_per_source={s: len(units[s].ids) for s in SPLITS})
+    p.sources = {**_digit_sources(cfg.mnist_dir), **_idx_sources(cfg.fashion_dir)}
+    p.image = {"ids": _digit_ids_meaning(cfg.mnist_dir)}
+    return p
+
+
+def _build_mnist_rotated(cfg: MnistRotatedConfig, cache: Path) -> Prepared:
+    from data_prep.sources.rotated import rotate_images
+
+    images, units, choice = {}, {}, {}
+    for s, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class)):
+        d = _digit_side(cfg.mnist_dir, s, None, cfg.image_size, cfg.seed)
+        if cfg.same_image:
+            a = b = select_per_class(d.labels, n)
+        else:  # alternate images of each class go to the two domains
+            rank = np.zeros(len(d.labels), np.int64)
+            for k in np.unique(d.labels):
+                rank[d.labels == k] = np.arange((d.labels == k).sum())
+            halves = [np.flatnonzero(rank % 2 == h) for h in (0, 1)]
+            a, b = (h[select_per_class(d.labels[h], n)] for h in halves)
+        images[s] = Side(d.data[a], d.labels[a], list(np.asarray(d.ids)[a]))
+        rot = rotate_images(d.data[b], cfg.degrees)
+        units[s] = Side(image_to_unit(rot).astype(np.float16), d.labels[b], [f"{s}-{i}-rot" for i in np.asarray(d.ids)[b]])
+        if cfg.same_image:
+            choice[s] = np.arange(len(a))
+    p = Prepared(images=images, units=units, classes={"image": list(cfg.image_classes), "audio": list(cfg.audio_classes)},
+                 audio={"representation": "image", "features": {"scale": IMAGE_SCALE, "domain": f"rotated by {cfg.degrees:g} degrees",
+                                                                "ids": "<split>-<image id>-rot"}},
+                 balanced=True, choice=choice or None, units_per_source={s: len(units[s].ids) for s in SPLITS})
+    p.sources = _digit_sources(cfg.mnist_dir)
+    p.image = {"ids": _digit_ids_meaning(cfg.mnist_dir)}
+    return p
+
+
+def _build_class_folder(cfg: InstrumentsConfig, cache: Path) -> Prepared:
+    from data_prep.sources.class_folder import how_to, scan_class_folder
+
+    mods = tuple(cfg.modalities)
+    kinds = ("image", "image" if cfg.audio == "image" else "audio")
+    items, bad = scan_class_folder(cfg.root, mods, kinds)
+    classes = sorted({it.label for it in items})
+    for m in mods:
+        have = {it.label for it in items if it.modality == m}
+        for c in classes:
+            if c not in have:
+                raise ValueError(f"{cfg.root}: class {c!r} has no {m} files (classes: {classes}). {how_to(cfg.root, mods)}")
+    if not classes:
+        raise ValueError(f"{cfg.root}: no class holds any file. {how_to(cfg.root, mods)}")
+    label_of = {c: i for i, c in enumerate(classes)}
+    root = Path(cfg.root) if Path(cfg.root).is_dir() else Path(cfg.root).parent
+    rel = lambda q: str(q.relative_to(root)) if q.is_relative_to(root) else str(q)  # noqa: E731
+    p = Prepared(images={}, units={}, classes={"image": classes, "audio": classes}, audio={})
+    p.quarantine += bad
+    image_items = [it for it in items if it.modality == mods[0]]
+    image_files = [rel(it.path) for it in image_items]
+    feats, _ = _featurize([(str(it.path), str(i), label_of[it.label]) for i, it in enumerate(image_items)],
+                          cfg.image_size, cfg.seed, p)
+    good = [i for i in range(len(image_items)) if str(i) in feats]
+    _check_classes(classes, [image_items[i].label for i in good], mods[0], cfg.root)
+    split = split_by_class([image_files[i] for i in good], [label_of[image_items[i].label] for i in good],
+                           cfg.test_fraction, cfg.seed, what=f"{mods[0]} file")
+    for s, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class)):
+        pos = [good[i] for i in split[s]]
+        labels = np.array([label_of[image_items[i].label] for i in pos], np.int64)
+        pos = [pos[i] for i in select_per_class(labels, n)]
+        p.images[s] = Side(np.stack([feats[str(i)] for i in pos]).reshape(len(pos), cfg.image_size, cfg.image_size),
+                           np.array([label_of[image_items[i].label] for i in pos], np.int64), pos)
+    # the second modality: units from files (a folded waveform file gives windows_per_clip units)
+    unit_items = [it for it in items if it.modality == mods[1]]
+    spec: Any = {"image": cfg.image_size, "log_mel": cfg.logmel, "folded_waveform": cfg.folded}[cfg.audio]
+    feats, src = _featurize([(str(it.path), rel(it.path), label_of[it.label]) for it in unit_items], spec, cfg.seed, p)
+    by_label = {rel(it.path): label_of[it.label] for it in unit_items}
+    files = sorted({src[u] for u in feats})
+    _check_classes(classes, [classes[by_label[f]] for f in files], mods[1], cfg.root)
+    fsplit = split_by_class(files, [by_label[f] for f in files], cfg.test_fraction, cfg.seed, what=f"{mods[1]} file")
+    for s in SPLITS:
+        in_split = {files[i] for i in fsplit[s]}
+        ids = sorted(u for u in feats if src[u] in in_split)
+        data = np.stack([feats[u] for u in ids])
+        if cfg.audio == "image":
+            data = image_to_unit(data).astype(np.float16)
+        shape = {"image": (cfg.image_size, cfg.image_size), "log_mel": cfg.logmel.shape, "folded_waveform": cfg.folded.shape}[cfg.audio]
+        p.units[s] = Side(data.reshape(len(ids), *shape), np.array([by_label[src[u]] for u in ids], np.int64), ids)
+        p.units_per_source[s] = len(in_split)
+    if cfg.audio == "log_mel":
+        p.audio = _log_mel_meta(cfg.logmel)
+    elif cfg.audio == "folded_waveform":
+        p.audio = {"representation": "folded_waveform", "features": cfg.folded.to_dict(),
+                   "normalization": FOLDED_NORMALIZATION}
+    else:
+        p.audio = {"representation": "image", "features": {"scale": IMAGE_SCALE, "domain": mods[1]}}
+    p.audio["modality"] = mods[1]
+    p.image = {"ids": "index into manifest['image']['files']", "files": image_files, "modality": mods[0]}
+    p.sources = {mods[0]: _folder_digest([it.path for it in image_items], cfg.root),
+                 mods[1]: _folder_digest([it.path for it in unit_items], cfg.root)}
+    p.versions = {"pillow": __import__("PIL").__version__}
+    return p
+
+
+def _check_classes(classes: list[str], present: list[str], modality: str, root: str) -> None:
+    left = set(present)
+    empty = [c for c in classes if c not in left]
+    if empty:
+        raise ValueError(f"{root}: class(es) {empty} left with no usable {modality} file after quarantine "
+                         f"(see the reasons logged above); add readable files or remove the class")
+
+
+_BUILDERS: dict[type, Callable[[Any, Path], Prepared]] = {
+    FashionSpokenConfig: _build_fashion_spoken,
+    MnistFsddConfig: _build_mnist_fsdd,
+    MnistFashionConfig: _build_mnist_fashion,
+    MnistRotatedConfig: _build_mnist_rotated,
+    InstrumentsConfig: _build_class_folder,
+}
+for _cls in CORPORA.values():  # subclasses (offline twin, shoes) share their parent's builder
+    _BUILDERS.setdefault(_cls, next(b for c, b in _BUILDERS.items() if issubclass(_cls, c)))
+
+
+# --------------------------------------------------------------------------- image sources
+def _idx_side(directory: str, split: str, n: int | None, size: int | None = None) -> Side:
+    images, labels = load_idx_split(directory, split)
+    pos = select_per_class(labels, n)
+    data = images[pos]
+    if size is not None and size != data.shape[1]:
+        from data_prep.features import resize_images
+
+        data = resize_images(data, size)
+    return Side(data, labels[pos], list(pos))
+
+
+def _digit_side(source: str, split: str, n: int | None, size: int | None, seed: int) -> Side:
+    if source == SKLEARN_DIGITS:
+        images, labels, ids = load_sklearn_digits(split, size or 28, seed=seed)
+        pos = select_per_class(labels, n)
+        return Side(images[pos], labels[pos], list(ids[pos]))
+    return _idx_side(source, split, n, size)
+
+
+def _digit_ids_meaning(source: str) -> str:
+    return "row of sklearn.datasets.load_digits()" if source == SKLEARN_DIGITS else "row of the MNIST IDX split"
+
+
+def _idx_sources(directory: str) -> dict:
+    return {str(p.resolve()): _sha256(p) for s in SPLITS for p in idx_split_files(directory, s)}
+
+
+def _digit_sources(source: str) -> dict:
+    if source == SKLEARN_DIGITS:
+        from data_prep.sources.digits import sklearn_version
+
+        return {SKLEARN_DIGITS: f"scikit-learn {sklearn_version()} load_digits()"}
+    return _idx_sources(source)
+
+
+# --------------------------------------------------------------------------- Ray Data featurization
+def _featurize(inputs: list[tuple[str, str, int]], spec: LogMelConfig | FoldedWaveConfig | int, seed: int,
+               prepared: Prepared) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Featurize files ``(path, id, label)`` with Ray Data batch tasks.
+
+    Returns (unit id -> flattened feature row, unit id -> source id); bad files go to
+    ``prepared.quarantine`` and files at another sample rate to ``prepared.resampled``."""
     import ray
 
+    if not inputs:
+        return {}, {}
+    what = {LogMelConfig: "log-mel", FoldedWaveConfig: "folded waveform"}.get(type(spec), "image")
+    n_cpu = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    batch = max(8, min(512, math.ceil(len(inputs) / (2 * n_cpu))))
+    t0 = time.time()
+    ds = ray.data.from_items([{"path": p, "audio_id": i} for p, i, _ in inputs],
+                             override_num_blocks=max(1, math.ceil(len(inputs) / batch)))
+    ds = ds.map_batches(featurize_batch, fn_kwargs={"cfg": spec, "seed": seed}, batch_size=batch,
+                        batch_format="numpy", num_cpus=1)
+    feats: dict[str, np.ndarray] = {}
+    src: dict[str, str] = {}
+    path_of = {i: p for p, i, _ in inputs}
+    seen = set()
+    want_rate = getattr(spec, "sample_rate", None)
+    for b in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        for uid, sid, err, rate, row in zip(b["audio_id"], b["source_id"], b["error"], b["sample_rate"], b["audio"]):
+            sid = str(sid)
+            if err:
+                prepared.quarantine.append({"path": path_of[sid], "reason": str(err)})
+                seen.add(sid)
+                continue
+            feats[str(uid)], src[str(uid)] = row, sid
+            if want_rate and rate != want_rate and sid not in seen:
+                prepared.resampled.append({"path": path_of[sid], "sample_rate": int(rate), "to": int(want_rate)})
+            seen.add(sid)
+    lost = [i for _, i, _ in inputs if i not in seen]
+    if lost:
+        raise RuntimeError(f"featurization lost {len(lost)} files, e.g. {lost[:3]}")
+    paths = set(path_of.values())
+    bad = [q for q in prepared.quarantine if q["path"] in paths]
+    log.info("%s: %d files -> %d units in %.1f s (%d quarantined)", what, len(inputs), len(feats),
+             time.time() - t0, len(bad))
+    for q in bad[:5]:
+        log.warning("quarantined %s: %s", q["path"], q["reason"])
+    return feats, src
+
+
+# --------------------------------------------------------------------------- pairing, writing, manifest
+def _stats(x: np.ndarray) -> dict:
+    """Scalar mean/std/min/max and per-row (frequency / image row) mean and std, in the [-1, 1] scale."""
+    x = np.asarray(x, np.float32)
+    if x.size == 0:
+        return {}
+    return {"mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()), "max": float(x.max()),
+            "row_mean": [round(float(v), 5) for v in x.mean(axis=(0, 2))],
+            "row_std": [round(float(v), 5) for v in x.std(axis=(0, 2))]}
+
+
+def _finish(name: str, cfg: Any, chash: str, p: Prepared, tmp: Path, t0: float) -> None:
+    import ray
+
+    n_classes = len(p.classes["image"])
+    splits: dict[str, dict] = {}
+    image_shape = list(p.images["train"].data.shape[1:])
+    audio_shape = list(p.units["train"].data.shape[1:])
+    for si, split in enumerate(SPLITS):
+        img, units = p.images[split], p.units[split]
+        if len(img.labels) == 0:
+            raise ValueError(f"{name}: the {split} split has no images")
+        if p.choice is not None:
+            choice = p.choice[split]
+        else:
+            choice = pair_clips(img.labels, units.labels, np.random.default_rng([cfg.seed, si]), balanced=p.balanced)
+        if not np.array_equal(units.labels[choice], img.labels):
+            raise RuntimeError(f"{name}/{split}: pairing mixed classes")  # guards explicit choices
+        offset = TEST_PAIR_OFFSET if split == "test" else 0
+        ids = [units.ids[j] for j in choice]
+        shards = _pair_tables(offset + np.arange(len(img.labels)), img.labels, img.data,
+                              units.data.reshape(len(units.ids), -1).astype("<f2"), choice, ids,
+                              np.asarray(img.ids, np.int64), cfg.num_shards)
+        files = _write_split(shards, tmp / split, math.ceil(len(img.labels) / cfg.num_shards))
+        rows = sum(pq.read_metadata(tmp / f).num_rows for f in files)
+        if rows != len(img.labels):
+            raise RuntimeError(f"{tmp / split}: wrote {rows} rows, expected {len(img.labels)}")
+        splits[split] = {
+            "rows": rows,
+            "per_class": {str(k): int((img.labels == k).sum()) for k in range(n_classes)},
+            "files": files,
+            "clips": len(units.ids),
+            "clips_per_class": {str(k): int((units.labels == k).sum()) for k in range(n_classes)},
+            "source_files": p.units_per_source.get(split, len(units.ids)),
+            "unique_clips_paired": int(len(np.unique(choice))),
+            "pair_id_offset": offset,
+            "stats": {"image": _stats(image_to_unit(img.data)), "audio": _stats(units.data)},
+        }
+        log.info("%s: %d pairs (%d units) -> %d files", split, rows, len(units.ids), len(files))
+
+    import soundfile
+
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__, "pyarrow": pa.__version__,
+                "ray": ray.__version__, "soundfile": soundfile.__version__}
+    if p.audio.get("representation") == "log_mel":
+        import librosa
+        import scipy
+
+        versions.update(librosa=librosa.__version__, scipy=scipy.__version__)
+    versions.update(p.versions)
     write_manifest(tmp, {
-        "corpus": "fashion_spoken",
+        "corpus": name,
         "config": config_to_dict(cfg),
         "config_hash": chash,
-        "classes": {"image": list(FashionSpokenConfig.image_classes), "audio": list(WORDS)},
-        "image": {"shape": list(images["train"][0].shape[1:]), "dtype": "uint8", "scale": "x/127.5-1"},
-        "audio": {"shape": [cfg.logmel.n_mels, cfg.logmel.frames], "dtype": "float16",
-                  "features": cfg.logmel.to_dict(), "normalization": NORMALIZATION},
+        "classes": p.classes,
+        "image": {"shape": image_shape, "dtype": "uint8", "scale": IMAGE_SCALE,
+                  "stats": splits["train"]["stats"]["image"], **p.image},
+        "audio": {"shape": audio_shape, "dtype": "float16", **p.audio, "stats": splits["train"]["stats"]["audio"]},
         "splits": splits,
-        "sources": {str(p.resolve()): _sha256(p) for p in sources},
-        "versions": {"python": sys.version.split()[0], "numpy": np.__version__, "librosa": librosa.__version__,
-                     "pyarrow": pa.__version__, "ray": ray.__version__, "espeak-ng": espeak},
+        "pairing": ("each image with a same-class unit of the same split, "
+                    + ("given explicitly (its own transform)" if p.choice is not None else
+                       "cycling through the class's units in seeded shuffles" if p.balanced else
+                       "drawn uniformly (seeded)")),
+        "semi_supervised": LABELLED_RULE,
+        "quarantine": p.quarantine,
+        "resampled": p.resampled,
+        "sources": p.sources,
+        "versions": versions,
+        "build_seconds": round(time.time() - t0, 1),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     })
-
-
-_BUILDERS: dict[str, Any] = {"fashion_spoken": _build_fashion_spoken}
-assert set(_BUILDERS) == set(CORPORA)
-
-
-# --------------------------------------------------------------------------- steps (pure helpers)
-def _select_per_class(images: np.ndarray, labels: np.ndarray, n: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first ``n`` images of each class in file order (all if None): (images, labels, ids)."""
-    ids = np.arange(len(labels))
-    if n is not None:
-        rank = np.zeros(len(labels), np.int64)
-        for k in np.unique(labels):
-            rank[labels == k] = np.arange((labels == k).sum())
-        ids = ids[rank < n]
-    return images[ids], labels[ids], ids
-
-
-def split_clips(clips: list[Clip], test_fraction: float, seed: int) -> dict[str, list[Clip]]:
-    """Per class, a seeded ``test_fraction`` of the clips (at least one) for test, the rest train."""
-    out: dict[str, list[Clip]] = {"train": [], "test": []}
-    for k in sorted({c.label for c in clips}):
-        pool = sorted((c for c in clips if c.label == k), key=lambda c: c.stem)
-        if len(pool) < 2:
-            raise ValueError(f"class {k} has {len(pool)} clip(s); need at least 2 to split train/test")
-        n_test = min(len(pool) - 1, max(1, round(test_fraction * len(pool))))
-        perm = np.random.default_rng([seed, k]).permutation(len(pool))
-        out["test"] += [pool[i] for i in sorted(perm[:n_test])]
-        out["train"] += [pool[i] for i in sorted(perm[n_test:])]
-    return out
-
-
-def pair_clips(image_labels: np.ndarray, clip_labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """For each image, the index of a uniformly drawn clip with the same label."""
-    choice = np.empty(len(image_labels), np.int64)
-    for k in np.unique(image_labels):
-        pool = np.flatnonzero(clip_labels == k)
-        if pool.size == 0:
-            raise ValueError(f"no clip of class {k} to pair with")
-        where = np.flatnonzero(image_labels == k)
-        choice[where] = pool[rng.integers(0, pool.size, size=where.size)]
-    return choice
-
-
-def _featurize(clips: list[Clip], cfg: FashionSpokenConfig) -> dict[str, np.ndarray]:
-    """audio_id -> float16 [n_mels*frames], computed by Ray Data batch tasks."""
-    import ray
-
-    n_cpu = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    batch = max(1, min(128, math.ceil(len(clips) / (2 * n_cpu))))
-    ds = ray.data.from_items([{"path": str(c.path), "audio_id": c.stem} for c in clips],
-                             override_num_blocks=max(1, math.ceil(len(clips) / batch)))
-    ds = ds.map_batches(featurize_batch, fn_kwargs={"cfg": cfg.logmel}, batch_size=batch, batch_format="numpy")
-    feats: dict[str, np.ndarray] = {}
-    for b in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        feats.update(zip((str(a) for a in b["audio_id"]), np.asarray(b["audio"], np.float16)))
-    missing = [c.stem for c in clips if c.stem not in feats]
-    if missing:
-        raise RuntimeError(f"featurization lost {len(missing)} clips, e.g. {missing[:3]}")
-    return feats
 
 
 def _binary(rows: np.ndarray) -> pa.ChunkedArray:
@@ -223,16 +537,15 @@ def _binary(rows: np.ndarray) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, pa.binary())
 
 
-def _pair_tables(pair_ids: np.ndarray, labels: np.ndarray, images: np.ndarray, feats: dict[str, np.ndarray],
-                 audio_ids: list[str], image_ids: np.ndarray, num_shards: int) -> list[pa.Table]:
+def _pair_tables(pair_ids: np.ndarray, labels: np.ndarray, images: np.ndarray, unit_rows: np.ndarray,
+                 choice: np.ndarray, audio_ids: list[str], image_ids: np.ndarray, num_shards: int) -> list[pa.Table]:
     """The split's rows as ``num_shards`` contiguous Arrow tables in the contract schema."""
     bounds = np.linspace(0, len(labels), min(num_shards, max(len(labels), 1)) + 1).astype(int)
     tables = []
     for a, b in zip(bounds[:-1], bounds[1:]):
-        audio = np.stack([feats[i] for i in audio_ids[a:b]]).astype("<f2") if b > a else np.zeros((0, 1), "<f2")
         tables.append(pa.table({
             "pair_id": pa.array(pair_ids[a:b], pa.int64()), "label": pa.array(labels[a:b], pa.int64()),
-            "image": _binary(images[a:b].astype(np.uint8)), "audio": _binary(audio),
+            "image": _binary(images[a:b].astype(np.uint8)), "audio": _binary(unit_rows[choice[a:b]]),
             "image_id": pa.array(image_ids[a:b], pa.int64()), "audio_id": pa.array(audio_ids[a:b], pa.string()),
         }, schema=SCHEMA))
     return tables
@@ -241,7 +554,8 @@ def _pair_tables(pair_ids: np.ndarray, labels: np.ndarray, images: np.ndarray, f
 def _parquet_args() -> dict:
     # Each split holds few distinct clips: a dictionary page big enough for all of them shrinks the
     # audio column ~50x; readers decode it back to plain binary.
-    return {"compression": "zstd", "use_dictionary": ["audio", "audio_id"], "dictionary_pagesize_limit": 64 << 20}
+    return {"compression": "zstd", "use_dictionary": ["audio", "audio_id"], "dictionary_pagesize_limit": 64 << 20,
+            "row_group_size": ROW_GROUP_ROWS}
 
 
 def _write_split(shards: list[pa.Table], out_dir: Path, rows_per_file: int) -> list[str]:
@@ -283,3 +597,12 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _folder_digest(paths: list, where: str) -> dict:
+    """One checksum for many files: sha256 over (file name, sha256 of its bytes) in name order."""
+    h = hashlib.sha256()
+    paths = sorted(Path(x) for x in paths if Path(x).is_file())  # missing files are quarantined
+    for q in paths:
+        h.update(q.name.encode() + b"\0" + _sha256(q).encode() + b"\n")
+    return {"dir": str(where), "files": len(paths), "sha256": h.hexdigest()}

@@ -32,7 +32,11 @@ def test_tiny_build_contract(tiny):
     assert m["config"]["voices"] == ["en"] and m["config"]["logmel"]["n_mels"] == 48  # defaults resolved
     assert m["image"]["shape"] == [28, 28] and m["audio"]["shape"] == [48, 48]
     assert m["classes"]["image"][0] == "T-shirt/top" and m["classes"]["audio"][9] == "nine"
-    assert len(m["sources"]) == 4 and all(len(h) == 64 for h in m["sources"].values())
+    idx = {k: v for k, v in m["sources"].items() if k != "espeak-ng"}
+    assert len(idx) == 4 and all(len(h) == 64 for h in idx.values())
+    assert m["sources"]["espeak-ng"]["files"] == 20 and len(m["sources"]["espeak-ng"]["sha256"]) == 64
+    assert m["quarantine"] == [] and m["audio"]["representation"] == "log_mel"
+    assert -1 <= m["audio"]["stats"]["mean"] <= 1 and len(m["audio"]["stats"]["row_mean"]) == 48
     assert set(m["versions"]) >= {"python", "numpy", "librosa", "pyarrow", "ray", "espeak-ng"}
     ids = {}
     for split in ("train", "test"):
