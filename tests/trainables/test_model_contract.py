@@ -1,0 +1,124 @@
+"""What every model's train_step promises the training loop: SyncGAN, VAE and VAE-GAN alike.
+
+Every parameter is in exactly one optimizer and has a gradient when ``sync_grads`` sees its module
+(a layer left out, or a rank whose gradient is None, would break data-parallel averaging);
+the state round-trips through ``torch.load(weights_only=True)``; a NaN loss raises naming the loss.
+"""
+import io
+
+import pytest
+import torch
+
+from trainables.syncgan import SyncGAN, SyncGANConfig
+from trainables.vae import VAE, VAEGAN, VAEConfig, VAEGANConfig
+
+SHAPES = ((28, 28), (48, 48))
+MODELS = {
+    "syncgan": lambda: SyncGAN(SyncGANConfig(width=8, z_dim=16), *SHAPES),
+    "vae": lambda: VAE(VAEConfig(width=8, fc_width=32, z_dim=8), *SHAPES),
+    "vaegan": lambda: VAEGAN(VAEGANConfig(width=8, z_dim=8), *SHAPES),
+}
+NETWORKS = {
+    "syncgan": {"g_a", "g_b", "d_a", "d_b", "sync"},
+    "vae": {"encoder", "decoder"},
+    "vaegan": {"encoder", "decoder", "d_image"},
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """2 shared cores: one thread per test process is ~50x faster than two fighting."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _batch(n: int = 16, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    return (
+        torch.rand(n, 1, 28, 28, generator=g) * 2 - 1,
+        torch.rand(n, 1, 48, 48, generator=g) * 2 - 1,
+        torch.arange(n) % 10,
+    )
+
+
+def _make(name: str):
+    torch.manual_seed(0)
+    return MODELS[name]()
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("labelled_share", [1.0, 0.0])
+def test_every_parameter_has_a_gradient_when_its_module_is_synced(name, labelled_share):
+    model = _make(name)
+    x_a, x_b, y = _batch()
+    labelled = torch.arange(len(y)) < round(labelled_share * len(y))
+    seen: dict[str, list[str]] = {}
+
+    def sync_grads(module):
+        net = next(n for n, m in model.named_children() if m is module)
+        seen[net] = [n for n, p in module.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+
+    model.train_step(x_a, x_b, y, labelled, sync_grads)
+    assert set(seen) == NETWORKS[name]
+    assert {net: bad for net, bad in seen.items() if bad} == {}
+    if labelled_share == 1.0:  # and the gradients carry signal, not only zeros
+        zero = [n for n, p in model.named_parameters() if p.grad is not None and not p.grad.abs().sum() > 0]
+        assert zero == []
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_parameter_is_in_exactly_one_optimizer(name):
+    model = _make(name)
+    ids = [id(p) for opt in model.optimizers().values() for g in opt.param_groups for p in g["params"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {id(p) for p in model.parameters()}
+    for net in NETWORKS[name]:
+        assert any(True for _ in getattr(model, net).parameters())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_state_round_trips_through_weights_only_load(name):
+    model = _make(name)
+    x_a, x_b, y = _batch()
+    mask = torch.ones(len(y), dtype=torch.bool)
+    model.train_step(x_a, x_b, y, mask)
+    buf = io.BytesIO()
+    torch.save({"model": model.state_dict(), **{k: o.state_dict() for k, o in model.optimizers().items()}}, buf)
+    buf.seek(0)
+    state = torch.load(buf, weights_only=True)
+
+    torch.manual_seed(123)  # different initial weights: everything must come from the file
+    restored = MODELS[name]()
+    restored.load_state_dict(state["model"])
+    for k, opt in restored.optimizers().items():
+        opt.load_state_dict(state[k])
+    original = model.state_dict()
+    assert all(torch.equal(v, original[k]) for k, v in restored.state_dict().items())
+
+    torch.manual_seed(7)
+    expected = model.train_step(x_a, x_b, y, mask)
+    torch.manual_seed(7)
+    assert restored.train_step(x_a, x_b, y, mask) == expected  # optimizer moments restored too
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_nan_loss_raises_naming_the_loss(name):
+    model = _make(name)
+    x_a, x_b, y = _batch()
+    x_b[0, 0, 0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"diverged: loss_\w+ = nan"):
+        model.train_step(x_a, x_b, y, torch.ones(len(y), dtype=torch.bool))
+
+
+@pytest.mark.parametrize("name", ["vae", "vaegan"])
+def test_nan_loss_stops_before_any_weight_changes(name):
+    model = _make(name)
+    before = {k: v.clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+    x_a, x_b, y = _batch()
+    x_b[:, :, :, :] = float("nan")
+    with pytest.raises(FloatingPointError):
+        model.train_step(x_a, x_b, y, torch.ones(len(y), dtype=torch.bool))
+    params = dict(model.named_parameters())
+    assert all(torch.equal(params[k], v) for k, v in before.items() if k in params)
