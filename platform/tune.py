@@ -59,8 +59,9 @@ def _scheduler(study: Study):
 
     if study.scheduler.get("type", "asha") == "fifo":
         return FIFOScheduler()
+    # time in epochs, not reports: a run that checkpoints every N steps reports fractional epochs too
     return ASHAScheduler(
-        metric=study.metric, mode=study.mode, time_attr="training_iteration", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
+        metric=study.metric, mode=study.mode, time_attr="epoch", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
         grace_period=int(study.scheduler.get("grace_period", 1)),
         reduction_factor=float(study.scheduler.get("reduction_factor", 2)),
     )

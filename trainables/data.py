@@ -98,28 +98,60 @@ def decode(table: pa.Table, image_shape: tuple[int, int], audio_shape: tuple[int
     )
 
 
-def load_split(corpus_dir: str | Path, split: str) -> PairArrays:
-    """All rows of one split, read with pyarrow from the manifest's files."""
-    manifest = read_manifest(corpus_dir)
+def split_files(corpus_dir: str | Path, split: str, manifest: dict | None = None) -> list[str]:
+    """The Parquet files of one split, as absolute paths."""
+    manifest = manifest or read_manifest(corpus_dir)
     info = manifest["splits"].get(split)
     if info is None:
         raise KeyError(f"{corpus_dir}: no split {split!r}; splits: {sorted(manifest['splits'])}")
-    files = [Path(corpus_dir) / f for f in info["files"]]
+    return [str((Path(corpus_dir) / f).resolve()) for f in info["files"]]
+
+
+def load_split(corpus_dir: str | Path, split: str) -> PairArrays:
+    """All rows of one split, read with pyarrow from the manifest's files (evaluation, bare runs)."""
+    manifest = read_manifest(corpus_dir)
+    files = split_files(corpus_dir, split, manifest)
     table = pa.concat_tables([pq.read_table(f, columns=COLUMNS) for f in files]).sort_by("pair_id")
+    return decode(table, *shapes(manifest))
+
+
+READ_CPUS = 0.1
+"""CPU per Ray Data read task: trials and Train workers hold most of a small machine's CPUs, and
+read tasks asking for a whole CPU would wait for them forever."""
+
+
+def ray_dataset(corpus_dir: str | Path, split: str):
+    """The split as a Ray Dataset (for ``TorchTrainer(datasets=...)`` and ``get_dataset_shard``)."""
+    import ray.data
+
+    return ray.data.read_parquet(split_files(corpus_dir, split), num_cpus=READ_CPUS).select_columns(COLUMNS)
+
+
+def arrays_from_shard(shard, manifest: dict) -> PairArrays:
+    """A worker's Ray Data shard (``ray.train.get_dataset_shard``), read once into compact arrays.
+
+    The corpora fit in memory (uint8 images, float16 spectrograms: ~5 KB a pair), so the worker
+    reads its shard in one pass and shuffles locally every epoch; rows are sorted by pair id so
+    the epoch order depends only on the seed and the rows the shard holds.
+    """
+    blocks = [b for b in shard.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2) if b.num_rows]
+    if not blocks:
+        raise ValueError("this worker's dataset shard is empty: fewer pairs than workers?")
+    table = pa.concat_tables([b.select(COLUMNS) for b in blocks]).sort_by("pair_id")
     return decode(table, *shapes(manifest))
 
 
 def batches(
     data: PairArrays, batch_size: int, rng: np.random.Generator, semi_rate: float, seed: int,
-    steps: int | None = None, device: torch.device | str = "cpu",
+    steps: int | None = None, device: torch.device | str = "cpu", start: int = 0,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Shuffled full batches (x_image, x_audio, label, labelled) for one epoch."""
+    """Shuffled full batches (x_image, x_audio, label, labelled) for one epoch.
+
+    ``start`` skips the epoch's first batches (resuming mid-epoch): the order is the same.
+    """
     order = rng.permutation(len(data))
-    n_batches = len(order) // batch_size
-    if steps is not None:
-        n_batches = min(n_batches, steps)
     mask = labelled_mask(data.pair_id, semi_rate, seed)
-    for b in range(n_batches):
+    for b in range(start, num_batches(len(data), batch_size, steps)):
         i = order[b * batch_size:(b + 1) * batch_size]
         yield (
             data.images(i).to(device),
@@ -127,3 +159,9 @@ def batches(
             torch.from_numpy(data.label[i]).to(device),
             torch.from_numpy(mask[i]).to(device),
         )
+
+
+def num_batches(rows: int, batch_size: int, steps: int | None = None) -> int:
+    """Full batches in one epoch over ``rows`` rows, capped at ``steps``."""
+    n = rows // batch_size
+    return n if steps is None else min(n, steps)

@@ -1,7 +1,12 @@
+import shutil
+
+import pytest
 import torch
 
+from trainables.checkpoint import Progress, load_checkpoint, save_checkpoint
+from trainables.precision import Precision
 from trainables.syncgan import SyncGAN, SyncGANConfig
-from trainables.syncgan.loop import fit, load_checkpoint, save_checkpoint
+from trainables.syncgan.loop import fit
 
 
 def _cfg(tiny_corpus, tiny_classifiers, tmp_path, **kw) -> SyncGANConfig:
@@ -15,7 +20,7 @@ def test_fit_reports_every_epoch_with_checkpoint_and_tensorboard(tiny_corpus, ti
 
     def report(metrics, ckpt_dir):
         state = torch.load(f"{ckpt_dir}/state.pt", weights_only=True)
-        reports.append((metrics, state["epoch"]))
+        reports.append((metrics, state["progress"]["epoch"]))
 
     last = fit(_cfg(tiny_corpus, tiny_classifiers, tmp_path), report)
     assert [e for _, e in reports] == [1, 2]
@@ -32,13 +37,77 @@ def test_fit_reports_every_epoch_with_checkpoint_and_tensorboard(tiny_corpus, ti
     assert {f"samples/audio/{i}" for i in range(4)} <= set(acc.Tags()["audio"])
 
 
-def test_checkpoint_round_trip(tmp_path):
-    torch.manual_seed(0)
+def _step(model: SyncGAN, seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    x_a, x_b = torch.rand(8, 1, 28, 28, generator=g) * 2 - 1, torch.rand(8, 1, 48, 48, generator=g) * 2 - 1
+    model.train_step(x_a, x_b, torch.arange(8) % 4, torch.ones(8, dtype=torch.bool))
+
+
+def test_checkpoint_round_trip_restores_weights_optimizers_scaler_and_rng(tmp_path):
     cfg = SyncGANConfig(width=8, z_dim=16)
+    torch.manual_seed(0)
     a = SyncGAN(cfg, (28, 28), (48, 48))
-    save_checkpoint(a, 3, tmp_path)
+    a.precision = Precision("fp16", "cpu")
+    _step(a)
+    save_checkpoint(a, Progress(epoch=3, step_in_epoch=2, global_step=20), {"width": 8}, tmp_path)
+    expected_noise = torch.rand(5)
     torch.manual_seed(1)
     b = SyncGAN(cfg, (28, 28), (48, 48))
-    assert load_checkpoint(b, tmp_path) == 3
+    b.precision = Precision("fp16", "cpu")
+    assert load_checkpoint(b, tmp_path) == Progress(3, 2, 20)
+    assert torch.equal(torch.rand(5), expected_noise), "the RNG state was not restored"
     for (k, v), (_, w) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(v, w), k
+    assert b.opt_g.state_dict()["state"][0]["step"] == 1  # Adam moments came back
+    assert b.precision.scaler.get_scale() == a.precision.scaler.get_scale()
+    # weights_only loading works for every file (no pickled objects)
+    for f in tmp_path.iterdir():
+        torch.load(f, weights_only=True)
+
+
+def test_checkpoint_from_another_model_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="state.pt"):
+        load_checkpoint(SyncGAN(SyncGANConfig(width=8, z_dim=16), (28, 28), (48, 48)), tmp_path / "empty")
+
+
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+def test_mixed_precision_step_trains_every_network(amp):
+    torch.manual_seed(0)
+    model = SyncGAN(SyncGANConfig(width=8, z_dim=16, amp=amp), (28, 28), (48, 48))
+    model.precision = Precision(amp, "cpu")
+    before = {k: v.clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+    for seed in range(3):
+        _step(model, seed)
+    for name in ("g_a", "g_b", "d_a", "d_b", "sync"):
+        changed = [k for k in before if k.startswith(name + ".") and not torch.equal(before[k], model.state_dict()[k])]
+        assert changed, f"{name} did not change under amp={amp}"
+    if amp == "fp16":
+        assert model.precision.scaler.is_enabled()
+
+
+def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tiny_corpus, tiny_classifiers, tmp_path):
+    """Checkpoints every 4 steps (6 steps an epoch); resuming from step 4 lands on the same weights."""
+    torch.set_num_threads(1)
+    saved: list[tuple[dict, object]] = []
+
+    def keep(metrics, ckpt_dir):
+        dest = tmp_path / f"ckpt-{len(saved)}"
+        shutil.copytree(ckpt_dir, dest)
+        saved.append((dict(metrics), dest))
+
+    cfg = _cfg(tiny_corpus, tiny_classifiers, tmp_path, checkpoint_every_steps=4, eval_samples=50)
+    fit(cfg, keep)
+    steps = [torch.load(d / "state.pt", weights_only=True)["progress"]["global_step"] for _, d in saved]
+    assert steps == [4, 6, 8, 12]  # every 4 steps, plus the two epoch ends
+    assert saved[0][0]["epoch"] == pytest.approx(4 / 6) and 0.0 <= saved[0][0]["sync_rate"] <= 1.0
+
+    resumed: list[tuple[dict, object]] = []
+    cfg2 = _cfg(tiny_corpus, tiny_classifiers, tmp_path / "b", checkpoint_every_steps=4, eval_samples=50)
+    fit(cfg2, lambda m, d: resumed.append((dict(m), shutil.copytree(d, tmp_path / f"r-{len(resumed)}"))),
+        resume_dir=str(saved[0][1]))
+    assert [m["step"] for m, _ in resumed] == [6, 8, 12]
+    final_a = torch.load(saved[-1][1] / "state.pt", weights_only=True)["model"]
+    final_b = torch.load(resumed[-1][1] / "state.pt", weights_only=True)["model"]
+    for k in final_a:
+        assert torch.equal(final_a[k], final_b[k]), f"{k} differs after resuming"

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from trainables.precision import AMP_MODES
+
 
 @dataclass
 class SyncGANConfig:
@@ -30,6 +32,10 @@ class SyncGANConfig:
     epochs: int = 5
     steps_per_epoch: Optional[int] = None
     """Cap on steps per epoch (None: one pass over the worker's shard)."""
+    checkpoint_every_steps: Optional[int] = None
+    """Also checkpoint (and evaluate and report) every N training steps, not only at epoch ends."""
+    amp: str = "auto"
+    """Mixed precision: off, bf16, fp16 (with a grad scaler) or auto (fp16 on CUDA, off on CPU)."""
     eval_samples: int = 1000
     seed: int = 0
     tb_dir: str = ""
@@ -47,5 +53,9 @@ class SyncGANConfig:
         for name in ("z_dim", "width", "batch_size", "epochs", "eval_samples"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.amp not in AMP_MODES:
+            raise ValueError(f"amp must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
+        if self.checkpoint_every_steps is not None and self.checkpoint_every_steps < 1:
+            raise ValueError(f"checkpoint_every_steps must be null or >= 1, got {self.checkpoint_every_steps!r}")
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (the synchronizer needs asynchronous pairs)")

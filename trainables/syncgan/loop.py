@@ -1,7 +1,7 @@
 """The SyncGAN training loop: runs steps, evaluates, logs, checkpoints. Works with or without Ray.
 
 ``fit`` takes a ``report(metrics, checkpoint_dir)`` callable: Ray Train passes one that calls
-``ray.train.report``; a plain run passes a logger.
+``ray.train.report``; a plain run passes a logger. Checkpoints: ``trainables.checkpoint``.
 """
 from __future__ import annotations
 
@@ -17,41 +17,17 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from trainables.checkpoint import Progress, load_checkpoint, save_checkpoint
 from trainables.classifiers import load_classifiers
 from trainables.config import to_dict
-from trainables.data import batches, load_split, read_manifest, shapes
+from trainables.data import PairArrays, batches, load_split, num_batches, read_manifest, shapes
 from trainables.metrics import evaluate_pairs
+from trainables.precision import Precision
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
 from trainables.tensorboard_log import TrialWriter
 
 Report = Callable[[dict, Optional[str]], None]
-CHECKPOINT_FILE = "state.pt"
-
-
-def save_checkpoint(model: SyncGAN, epoch: int, directory: str | Path) -> Path:
-    path = Path(directory) / CHECKPOINT_FILE
-    torch.save(
-        {
-            "epoch": epoch,
-            "config": to_dict(model.cfg),
-            "model": model.state_dict(),
-            **{k: o.state_dict() for k, o in model.optimizers().items()},
-            "torch_rng": torch.get_rng_state(),
-        },
-        path,
-    )
-    return path
-
-
-def load_checkpoint(model: SyncGAN, directory: str | Path) -> int:
-    """Restore model and optimizers; returns the number of epochs already done."""
-    state = torch.load(Path(directory) / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
-    for k, opt in model.optimizers().items():
-        opt.load_state_dict(state[k])
-    torch.set_rng_state(state["torch_rng"])
-    return int(state["epoch"])
 
 
 def fit(
@@ -63,50 +39,74 @@ def fit(
     device: torch.device | str = "cpu",
     grad_hook: Optional[Callable[[torch.nn.Module], None]] = None,
     resume_dir: Optional[str] = None,
+    train: Optional[PairArrays] = None,
 ) -> dict[str, float]:
-    """Train for ``cfg.epochs`` epochs, reporting once per epoch; returns the last metrics."""
+    """Train for ``cfg.epochs`` epochs; returns the last metrics.
+
+    Every rank calls ``report(metrics, checkpoint_dir)`` at the end of each epoch and, with
+    ``cfg.checkpoint_every_steps``, every N steps; rank 0's metrics carry the evaluation. ``train``
+    is this rank's rows (a Ray Data shard); without it the rank reads its stride of the split.
+    ``resume_dir`` continues from a checkpoint, mid-epoch included, on the same batch order.
+    """
     manifest = read_manifest(cfg.corpus_dir)
     shape_a, shape_b = shapes(manifest)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     model = SyncGAN(cfg, shape_a, shape_b).to(device)
-    torch.manual_seed(cfg.seed * 1000 + rank + 1)  # distinct noise per rank
-    start = load_checkpoint(model, resume_dir) if resume_dir else 0
-    train = load_split(cfg.corpus_dir, "train").shard(rank, world)
+    model.precision = Precision(cfg.amp, device)
+    if train is None:
+        train = load_split(cfg.corpus_dir, "train").shard(rank, world)
+    steps_per_epoch = num_batches(len(train), cfg.batch_size, cfg.steps_per_epoch)
+    if steps_per_epoch == 0:
+        raise ValueError(f"{cfg.corpus_dir}: rank {rank} holds {len(train)} pairs, fewer than batch_size {cfg.batch_size}")
     clf_a, clf_b, clf_acc = load_classifiers(cfg.classifier_path, device)
     n_classes = len(manifest.get("classes", {}).get("image", [])) or int(train.label.max() + 1)
     writer = TrialWriter(cfg.tb_dir, rank)
     z_grid = torch.randn(cfg.image_grid_size, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed)).to(device)
+    config = to_dict(cfg)
+    torch.manual_seed(cfg.seed * 1000 + rank + 1)  # distinct noise per rank
+    # last, so that nothing built above (the classifiers' init) draws from the restored RNG
+    progress = load_checkpoint(model, resume_dir, rank) if resume_dir else Progress()
+
+    def checkpoint_and_report(metrics: dict[str, float]) -> None:
+        if rank == 0:
+            metrics.update(_evaluate(model, cfg, clf_a, clf_b, n_classes, device))
+            metrics.update(classifier_acc_image=clf_acc["image"], classifier_acc_audio=clf_acc["audio"])
+        with tempfile.TemporaryDirectory() as tmp:
+            save_checkpoint(model, progress, config, tmp, rank)
+            report(metrics, tmp)
+
     metrics: dict[str, float] = {}
     try:
-        for epoch in range(start, cfg.epochs):
+        for epoch in range(progress.epoch, cfg.epochs):
             t0 = time.time()
             rng = np.random.default_rng([cfg.seed, rank, epoch])
             sums: dict[str, float] = defaultdict(float)
             steps = 0
-            for x_a, x_b, y, labelled in batches(train, cfg.batch_size, rng, cfg.semi_rate, cfg.seed, cfg.steps_per_epoch, device):
+            for x_a, x_b, y, labelled in batches(train, cfg.batch_size, rng, cfg.semi_rate, cfg.seed,
+                                                 cfg.steps_per_epoch, device, start=progress.step_in_epoch):
                 for k, v in model.train_step(x_a, x_b, y, labelled, grad_hook).items():
                     sums[k] += v
                 steps += 1
-            if steps == 0:
-                raise ValueError(f"{cfg.corpus_dir}: shard of rank {rank} has {len(train)} pairs, fewer than batch_size {cfg.batch_size}")
-            metrics = {k: v / steps for k, v in sums.items()}
-            metrics.update(epoch=epoch + 1, steps=steps, epoch_seconds=time.time() - t0)
+                progress.step_in_epoch += 1
+                progress.global_step += 1
+                every = cfg.checkpoint_every_steps
+                if every and progress.global_step % every == 0 and progress.step_in_epoch < steps_per_epoch:
+                    metrics = {k: v / steps for k, v in sums.items()}
+                    metrics.update(epoch=epoch + progress.step_in_epoch / steps_per_epoch, step=progress.global_step)
+                    checkpoint_and_report(metrics)
+            progress.epoch, progress.step_in_epoch = epoch + 1, 0
+            metrics = {k: v / max(steps, 1) for k, v in sums.items()}
+            metrics.update(epoch=epoch + 1, step=progress.global_step, steps=steps, epoch_seconds=time.time() - t0)
+            checkpoint_and_report(metrics)
             if rank == 0:
-                metrics.update(_evaluate(model, cfg, clf_a, clf_b, n_classes, device))
-                metrics.update(classifier_acc_image=clf_acc["image"], classifier_acc_audio=clf_acc["audio"])
                 writer.scalars({f"train/{k}": v for k, v in metrics.items() if k.startswith("loss")}, epoch + 1)
                 writer.scalars({f"eval/{k}": metrics[k] for k in ("sync_rate", "class_coverage_image", "class_coverage_audio")}, epoch + 1)
                 img, spec = model.generate(z_grid)
                 writer.pairs("samples/pairs", img, spec, epoch + 1)
                 writer.audio("samples/audio", spec, manifest["audio"].get("features", {}), epoch + 1)
-                with tempfile.TemporaryDirectory() as tmp:
-                    save_checkpoint(model, epoch + 1, tmp)
-                    report(metrics, tmp)
                 log_progress(cfg, metrics)
-            else:
-                report(metrics, None)
         if rank == 0 and metrics:
-            writer.hparams(to_dict(cfg), {k: metrics[k] for k in ("sync_rate", "class_coverage_image")})
+            writer.hparams(config, {k: metrics[k] for k in ("sync_rate", "class_coverage_image")})
     finally:
         writer.close()
     return metrics

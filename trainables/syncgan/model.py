@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainables.nets import Discriminator, Generator, Synchronizer
+from trainables.precision import Precision
 from trainables.syncgan.config import SyncGANConfig
 
 GradHook = Optional[Callable[[nn.Module], None]]
@@ -47,6 +48,7 @@ class SyncGAN(nn.Module):
         self.opt_g = torch.optim.Adam([*self.g_a.parameters(), *self.g_b.parameters()], cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], cfg.lr_d, betas=betas)
         self.opt_s = torch.optim.Adam(self.sync.parameters(), cfg.lr_s, betas=betas)
+        self.precision = Precision()  # the training loop sets the device's mode (cfg.amp)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d, "opt_s": self.opt_s}
@@ -72,22 +74,25 @@ class SyncGAN(nn.Module):
         """One step of D, S and G on a batch of pairs; ``labelled`` masks the pairs S may use.
 
         ``sync_grads`` (data parallel) averages a module's gradients across workers before
-        its optimizer steps. Returns the losses as floats.
+        its optimizer steps. Forward passes run under ``self.precision``'s autocast and losses
+        are scaled by its grad scaler (``amp``). Returns the losses as floats.
         """
         n, dev = x_a.shape[0], x_a.device
         hook = sync_grads or (lambda m: None)
+        amp = self.precision
         out: dict[str, float] = {}
 
         # 1. discriminators
-        with torch.no_grad():
+        with torch.no_grad(), amp.autocast():
             fake_a = self.g_a(self.sample_z(n, dev))
             fake_b = self.g_b(self.sample_z(n, dev))
         self.opt_d.zero_grad(set_to_none=True)
-        loss_d_a = _bce(self.d_a(x_a), 1.0) + _bce(self.d_a(fake_a), 0.0)
-        loss_d_b = _bce(self.d_b(x_b), 1.0) + _bce(self.d_b(fake_b), 0.0)
-        (loss_d_a + loss_d_b).backward()
+        with amp.autocast():
+            loss_d_a = _bce(self.d_a(x_a), 1.0) + _bce(self.d_a(fake_a), 0.0)
+            loss_d_b = _bce(self.d_b(x_b), 1.0) + _bce(self.d_b(fake_b), 0.0)
+        amp.backward(loss_d_a + loss_d_b)
         hook(self.d_a), hook(self.d_b)
-        self.opt_d.step()
+        amp.step(self.opt_d)
         out["loss_d_image"], out["loss_d_audio"] = loss_d_a.item(), loss_d_b.item()
 
         # 2. synchronizer, on labelled pairs only
@@ -97,25 +102,28 @@ class SyncGAN(nn.Module):
             if idx.numel() >= 2:
                 la, lb = x_a[idx], x_b[idx]
                 partner = asynchronous_partner(labels[idx])
-                loss_s = _bce(self.sync(la, lb), 1.0) + _bce(self.sync(la, lb[partner]), 0.0)
+                with amp.autocast():
+                    loss_s = _bce(self.sync(la, lb), 1.0) + _bce(self.sync(la, lb[partner]), 0.0)
                 out["loss_s"] = loss_s.item()
             else:  # data parallel: this rank has no labelled pair but must join the gradient average
                 loss_s = sum(p.sum() * 0.0 for p in self.sync.parameters())
-            loss_s.backward()
+            amp.backward(loss_s)
             hook(self.sync)
-            self.opt_s.step()
+            amp.step(self.opt_s)
         out["labelled_pairs"] = float(idx.numel())
 
         # 3. generators: adversarial + synchronous loss
         z_a, z_b, identical = self.latent_pairs(n, dev)
         self.opt_g.zero_grad(set_to_none=True)
-        gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
-        adv = _bce(self.d_a(gen_a), 1.0) + _bce(self.d_b(gen_b), 1.0)
-        sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
-        loss_g = adv + self.cfg.sync_weight * sync_loss
-        loss_g.backward()
+        with amp.autocast():
+            gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
+            adv = _bce(self.d_a(gen_a), 1.0) + _bce(self.d_b(gen_b), 1.0)
+            sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
+            loss_g = adv + self.cfg.sync_weight * sync_loss
+        amp.backward(loss_g)
         hook(self.g_a), hook(self.g_b)
-        self.opt_g.step()
+        amp.step(self.opt_g)
+        amp.update()
         out["loss_g_adv"], out["loss_g_sync"] = adv.item(), sync_loss.item()
         for name, value in out.items():
             if value != value or value in (float("inf"), float("-inf")):

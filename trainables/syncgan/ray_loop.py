@@ -1,6 +1,7 @@
 """Ray Train entry points for SyncGAN: the per-worker loop and the Tune trial that launches it."""
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from typing import Any
@@ -10,6 +11,7 @@ import torch
 import torch.distributed as dist
 
 from trainables.config import from_dict
+from trainables.data import arrays_from_shard, ray_dataset, read_manifest
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.loop import fit
 
@@ -24,7 +26,7 @@ def allreduce_grads(module: torch.nn.Module) -> None:
 
 
 def train_loop_per_worker(config: dict[str, Any]) -> None:
-    """Ray Train worker: one shard of the corpus, gradients averaged over gloo/NCCL."""
+    """Ray Train worker: its Ray Data shard of the corpus, gradients averaged over gloo/NCCL."""
     import ray.train
     import ray.train.torch
 
@@ -32,20 +34,30 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     ctx = ray.train.get_context()
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     device = ray.train.torch.get_device()
-
     node_id = ray.get_runtime_context().get_node_id()
+    train = arrays_from_shard(ray.train.get_dataset_shard("train"), read_manifest(cfg.corpus_dir))
 
     def report(metrics: dict, checkpoint_dir: str | None) -> None:
         ckpt = ray.train.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
         ray.train.report({**metrics, "node_id": node_id}, checkpoint=ckpt)
 
+    run = functools.partial(fit, cfg, report, rank=rank, world=world, device=device, train=train,
+                            grad_hook=allreduce_grads if world > 1 else None)
     checkpoint = ray.train.get_checkpoint()
-    if checkpoint is not None:
-        with checkpoint.as_directory() as resume_dir:
-            fit(cfg, report, rank=rank, world=world, device=device,
-                grad_hook=allreduce_grads if world > 1 else None, resume_dir=resume_dir)
+    if checkpoint is None:
+        run()
     else:
-        fit(cfg, report, rank=rank, world=world, device=device, grad_hook=allreduce_grads if world > 1 else None)
+        with checkpoint.as_directory() as resume_dir:
+            run(resume_dir=resume_dir)
+
+
+def _ordered_ingest():
+    """Train's ingest options, with blocks in file order: each rank gets the same rows every run."""
+    from ray.train import DataConfig
+
+    options = DataConfig.default_ingest_options()
+    options.preserve_order = True
+    return options
 
 
 def make_trainer(
@@ -54,20 +66,24 @@ def make_trainer(
 ):
     """The TorchTrainer for one SyncGAN run (used by Tune trials and by ``platform.train``).
 
+    The corpus's train split is a Ray Dataset split across the workers (``get_dataset_shard``).
+
     ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker; max_failures (worker
     failures survived by restarting from the last checkpoint; -1: always); startup_retries
     (worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs).
     """
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train import CheckpointConfig, DataConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from_dict(SyncGANConfig, loop_config, where="train config")  # fail fast, before workers start
+    cfg = from_dict(SyncGANConfig, loop_config, where="train config")  # fail fast, before workers start
     resources = {"CPU": float(workers.get("cpus_per_worker", 1.0))}
     if workers.get("use_gpu"):
         resources["GPU"] = float(workers.get("gpus_per_worker", 1.0))
     return TorchTrainer(
         train_loop_per_worker,
         train_loop_config=loop_config,
+        datasets={"train": ray_dataset(cfg.corpus_dir, "train")},
+        dataset_config=DataConfig(datasets_to_split="all", execution_options=_ordered_ingest()),
         scaling_config=ScalingConfig(
             num_workers=int(workers.get("num_workers", 1)),
             use_gpu=bool(workers.get("use_gpu", False)),

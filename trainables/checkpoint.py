@@ -1,0 +1,95 @@
+"""Training state on disk: every network and optimizer, the grad scaler, progress and RNG states.
+
+A checkpoint directory holds ``state.pt`` (written by rank 0) and one ``rng-rank<r>.pt`` per rank:
+under Ray Train every worker reports its directory and Train merges them, so each rank resumes
+its own random stream. Everything loads with ``torch.load(weights_only=True)``.
+
+The data order needs no saved state: each epoch's permutation is derived from (seed, rank,
+epoch), and ``step_in_epoch`` says how many of its batches were already trained on.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+STATE_FILE = "state.pt"
+
+
+class Checkpointable(Protocol):
+    cfg: Any
+
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> Any: ...
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]: ...
+
+
+@dataclass
+class Progress:
+    """Where training stands: ``epoch`` epochs done plus ``step_in_epoch`` batches of the next."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(model: Checkpointable, progress: Progress, config: dict, directory: str | Path,
+                    rank: int = 0) -> Path:
+    """Write this rank's part of a checkpoint into ``directory``; returns the directory."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    torch.save(_rng_state(), directory / f"rng-rank{rank}.pt")
+    if rank == 0:
+        precision = getattr(model, "precision", None)
+        torch.save(
+            {
+                "progress": asdict(progress),
+                "config": config,
+                "model": model.state_dict(),
+                "optimizers": {k: o.state_dict() for k, o in model.optimizers().items()},
+                "precision": precision.state_dict() if precision is not None else {},
+            },
+            directory / STATE_FILE,
+        )
+    return directory
+
+
+def load_checkpoint(model: Checkpointable, directory: str | Path, rank: int = 0) -> Progress:
+    """Restore model, optimizers, grad scaler and this rank's RNG; returns the saved progress.
+
+    A rank without a saved RNG state (the run resumes on more workers than it saved with) keeps
+    the stream it was seeded with.
+    """
+    directory = Path(directory)
+    path = directory / STATE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not a training checkpoint (no {STATE_FILE})")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    opts = model.optimizers()
+    if set(opts) != set(state["optimizers"]):
+        raise ValueError(f"{path}: optimizers {sorted(state['optimizers'])} do not match the model's {sorted(opts)}")
+    for k, opt in opts.items():
+        opt.load_state_dict(state["optimizers"][k])
+    precision = getattr(model, "precision", None)
+    if precision is not None:
+        precision.load_state_dict(state.get("precision", {}))
+    rng = directory / f"rng-rank{rank}.pt"
+    if rng.is_file():
+        _set_rng_state(torch.load(rng, weights_only=True))
+    return Progress(**state["progress"])
