@@ -54,6 +54,29 @@ class SpectrogramCNN(nn.Module):
         return self.head(self.features(x))
 
 
+class ClassifierFeatures(nn.Module):
+    """A classifier's penultimate features (the input of its last linear layer), always in eval mode.
+
+    The feature extractor that ``torchmetrics`` FID and KID take instead of Inception (no download):
+    LeNet5 gives 84 features, SpectrogramCNN 16 * 4 * width. ``num_features`` tells torchmetrics the size.
+    """
+
+    def __init__(self, classifier: nn.Module) -> None:
+        super().__init__()
+        if not isinstance(getattr(classifier, "head", None), nn.Sequential) or not isinstance(classifier.head[-1], nn.Linear):
+            raise TypeError(f"{type(classifier).__name__}: expected .features and a .head ending in nn.Linear")
+        self.classifier = classifier.eval()
+        self.num_features = int(classifier.head[-1].in_features)
+
+    def train(self, mode: bool = True) -> "ClassifierFeatures":
+        return super().train(False)  # dropout and batch statistics would make features random
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """float64 features: torchmetrics computes KID in the features' dtype (cubes of dot products)."""
+        c = self.classifier
+        return c.head[:-1](c.features(x)).double()
+
+
 def _fit(model: nn.Module, xt: torch.Tensor, y: np.ndarray, epochs: int, seed: int, batch_size: int = 128) -> None:
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
