@@ -1,4 +1,5 @@
-"""``python -m data_prep build <corpus> [--out DIR] [--set key=value ...] [--force]`` and ``list``."""
+"""``python -m data_prep build <corpus> [--out DIR|URI] [--limit N] [--set key=value ...] [--force]``,
+``list`` and ``inspect <dir>``."""
 from __future__ import annotations
 
 import argparse
@@ -21,41 +22,72 @@ def parse_sets(items: list[str]) -> dict:
     return out
 
 
+def _list() -> None:
+    width = max(map(len, CORPORA))
+    for name, cls in CORPORA.items():
+        print(f"{name:<{width}}  {(cls.__doc__ or '').strip().splitlines()[0]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_prep", description="Build offline corpora (Parquet + manifest).")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build a corpus (no-op when up to date)")
-    b.add_argument("corpus", help=f"one of: {', '.join(sorted(CORPORA))}")
-    b.add_argument("--out", default="data", help="output root (default: data)")
+    b.add_argument("corpus", help=f"one of: {', '.join(CORPORA)}")
+    b.add_argument("--out", default="data", help="output root: a path or a pyarrow URI (file://, s3://, gs://); default data")
+    b.add_argument("--limit", type=int, metavar="N",
+                   help="at most N images per class and split (sets train_per_class and test_per_class)")
     b.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, value parsed as YAML (repeatable; nested keys with dots)")
     b.add_argument("--force", action="store_true", help="rebuild even if up to date")
     sub.add_parser("list", help="list registered corpora")
+    i = sub.add_parser("inspect", help="print a corpus's counts; write a PNG grid of pairs and a few wavs")
+    i.add_argument("corpus_dir", help="a built corpus directory (or URI)")
+    i.add_argument("--out", help="where to write the PNG and wavs (default <corpus_dir>/inspect)")
+    i.add_argument("--split", default="test")
+    i.add_argument("-n", type=int, default=8, help="pairs in the grid (default 8)")
     args = parser.parse_args(argv)
 
     if args.command == "list":
-        for name, cls in sorted(CORPORA.items()):
-            print(f"{name}\t{(cls.__doc__ or '').strip().splitlines()[0]}")
+        _list()
+        return 0
+    if args.command == "inspect":
+        from data_prep.inspect import inspect
+
+        try:
+            res = inspect(args.corpus_dir, args.out, n=args.n, split=args.split)
+        except (ValueError, FileNotFoundError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(res["summary"])
+        print(f"pairs: {res['png']} ({', '.join(res['labels'])})")
+        for w in res["wavs"]:
+            print(f"wav: {w}")
         return 0
 
     if args.corpus not in CORPORA:
         parser.error(f"unknown corpus {args.corpus!r}; known corpora: {', '.join(sorted(CORPORA))}")
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("%(asctime)s data_prep: %(message)s", "%H:%M:%S"))
     log = logging.getLogger("data_prep")
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    from data_prep.manifest import load_manifest
+    from data_prep.inspect import read_manifest_any
     from data_prep.pipeline import build
 
     try:
         overrides = parse_sets(args.sets)
+        if args.limit is not None:
+            if args.limit < 1:
+                raise ValueError(f"--limit must be a positive integer, got {args.limit}")
+            overrides.update(train_per_class=args.limit, test_per_class=args.limit)
         path = build(args.corpus, args.out, overrides, force=args.force)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    manifest = load_manifest(path)
+    manifest = read_manifest_any(path)
     print(path)
     for split, info in manifest["splits"].items():
         print(f"  {split}: {info['rows']} rows, {info['clips']} clips, {len(info['files'])} files")
+    if manifest.get("quarantine"):
+        print(f"  quarantined: {len(manifest['quarantine'])} files (see manifest.json 'quarantine')")
     return 0

@@ -15,8 +15,8 @@ to 47 * 160 = 7520 samples (0.94 s) whole, which covers every default espeak-ng 
 as librosa's ``melspectrogram``, ~20x faster than one librosa call per clip).
 
 Folded waveform (``FoldedWaveConfig``, the SyncGAN paper's instruments recipe): a ``window`` of 512
-samples cut from the clip (seeded position among its loud windows), scaled by its peak, down-sampled
-to ``values`` = 128 by averaging groups of 4, then drawn as a ``height`` x ``values`` = 64x128 image:
+samples cut from the clip (seeded position among its loud windows), down-sampled to ``values`` = 128
+by averaging groups of 4, scaled by its peak, then drawn as a ``height`` x ``values`` = 64x128 image:
 column j holds value v_j as an anti-aliased dot at row position p = (1 - v_j) / 2 * (height - 1)
 (top = +1), split between the two nearest rows, rescaled from [0, 1] to [-1, 1]. Inverse
 (``unfold_waveform``): per column the intensity-weighted mean row, exact up to float16.
@@ -234,10 +234,9 @@ def folded_windows(y: np.ndarray, cfg: FoldedWaveConfig, key: str, seed: int = 0
     out = []
     for _ in range(cfg.windows_per_clip):
         s = _window_start(y, cfg, rng)
-        w = y[s:s + cfg.window]
-        peak = float(np.abs(w).max())
-        w = w / peak if peak > 0 else w
-        out.append(fold_waveform(w.reshape(cfg.values, -1).mean(axis=1), cfg.height))
+        v = y[s:s + cfg.window].reshape(cfg.values, -1).mean(axis=1)
+        peak = float(np.abs(v).max())
+        out.append(fold_waveform(v / peak if peak > 0 else v, cfg.height))
     return np.stack(out)
 
 
@@ -361,3 +360,17 @@ def featurize_batch(batch: dict[str, np.ndarray], cfg: LogMelConfig | FoldedWave
     out.update(audio=rows, audio_id=np.array(out_ids, dtype=object), source_id=np.array(src, dtype=object),
                error=np.array(err, dtype=object), sample_rate=np.array(sr, np.int64))
     return out
+
+
+def to_waveform(x: np.ndarray, audio: dict, n_iter: int = 32) -> tuple[np.ndarray, int] | None:
+    """Listen to one audio-column value: (waveform, sample rate), dispatching on the manifest's
+    ``audio["representation"]`` (log_mel: Griffin-Lim; folded_waveform: unfold); None for images."""
+    rep = audio.get("representation", "log_mel")
+    feats = audio.get("features", {})
+    if rep == "log_mel":
+        cfg = LogMelConfig(**{k: v for k, v in feats.items() if k in LogMelConfig.__dataclass_fields__})
+        return log_mel_to_audio(x, cfg, n_iter), cfg.sample_rate
+    if rep == "folded_waveform":
+        cfg = FoldedWaveConfig(**{k: v for k, v in feats.items() if k in FoldedWaveConfig.__dataclass_fields__})
+        return folded_to_audio(x, cfg), cfg.sample_rate
+    return None

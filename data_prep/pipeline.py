@@ -58,7 +58,7 @@ NORMALIZATION = (
     "Relative to each clip's peak. Time axis right-padded with -1 (silence) or center-cropped to `frames`."
 )
 FOLDED_NORMALIZATION = (
-    "a seeded loud window of `window` samples, divided by its peak, averaged in groups of window/values "
+    "a seeded loud window of `window` samples, averaged in groups of window/values, divided by its peak "
     "-> v in [-1, 1]^values; column j is an anti-aliased dot at row (1 - v_j)/2*(height-1) (top = +1), "
     "intensity in [0, 1] mapped to [-1, 1]; inverse: intensity-weighted mean row per column"
 )
@@ -280,15 +280,13 @@ def _build_class_folder(cfg: InstrumentsConfig, cache: Path) -> Prepared:
 
     mods = tuple(cfg.modalities)
     kinds = ("image", "image" if cfg.audio == "image" else "audio")
-    items, bad = scan_class_folder(cfg.root, mods, kinds)
-    classes = sorted({it.label for it in items})
-    for m in mods:
-        have = {it.label for it in items if it.modality == m}
-        for c in classes:
-            if c not in have:
-                raise ValueError(f"{cfg.root}: class {c!r} has no {m} files (classes: {classes}). {how_to(cfg.root, mods)}")
+    items, bad, classes = scan_class_folder(cfg.root, mods, kinds)
     if not classes:
-        raise ValueError(f"{cfg.root}: no class holds any file. {how_to(cfg.root, mods)}")
+        raise ValueError(f"{cfg.root}: no class found. {how_to(cfg.root, mods)}")
+    empty = {m: [c for c in classes if c not in {it.label for it in items if it.modality == m}] for m in mods}
+    if any(empty.values()):
+        raise ValueError(f"{cfg.root}: empty class(es): " + "; ".join(
+            f"{e} have no {m} files" for m, e in empty.items() if e) + f" (classes: {classes}). {how_to(cfg.root, mods)}")
     label_of = {c: i for i, c in enumerate(classes)}
     root = Path(cfg.root) if Path(cfg.root).is_dir() else Path(cfg.root).parent
     rel = lambda q: str(q.relative_to(root)) if q.is_relative_to(root) else str(q)  # noqa: E731
@@ -423,7 +421,8 @@ def _featurize(inputs: list[tuple[str, str, int]], spec: LogMelConfig | FoldedWa
         for uid, sid, err, rate, row in zip(b["audio_id"], b["source_id"], b["error"], b["sample_rate"], b["audio"]):
             sid = str(sid)
             if err:
-                prepared.quarantine.append({"path": path_of[sid], "reason": str(err)})
+                reason = str(err).removeprefix(path_of[sid] + ": ")
+                prepared.quarantine.append({"path": path_of[sid], "reason": reason})
                 seen.add(sid)
                 continue
             feats[str(uid)], src[str(uid)] = row, sid

@@ -42,37 +42,41 @@ def _files(d: Path) -> list[Path]:
 
 
 def scan_class_folder(root: str | Path, modalities: tuple[str, str], kinds: tuple[str, str]
-                      ) -> tuple[list[Item], list[dict]]:
-    """Items of both modalities and the quarantined files (``{"path", "reason"}``).
+                      ) -> tuple[list[Item], list[dict], list[str]]:
+    """Items of both modalities, the quarantined files (``{"path", "reason"}``) and the sorted class
+    names (class folders count even when empty, so an empty class can be reported).
 
     ``kinds`` gives, per modality, the kind of file expected ("image" or "audio")."""
     root = Path(root)
     if root.is_file() and root.suffix.lower() in (".csv", ".parquet"):
-        return _scan_table(root, modalities, kinds)
+        items, bad = _scan_table(root, modalities, kinds)
+        return items, bad, sorted({it.label for it in items})
     if not root.is_dir():
         raise FileNotFoundError(f"class-folder corpus {root} does not exist. {how_to(root, modalities)}")
-    items, bad = [], []
+    items, bad, classes = [], [], set()
     if all((root / m).is_dir() for m in modalities):  # layout 1
         for m, kind in zip(modalities, kinds):
             for cls in sorted(p for p in (root / m).iterdir() if p.is_dir() and not p.name.startswith(".")):
+                classes.add(cls.name)
                 for f in _files(cls):
                     if _kind(f) != kind:
                         bad.append({"path": str(f), "reason": f"not a supported {kind} file ({f.suffix or 'no extension'})"})
                     else:
                         items.append(Item(f, m, cls.name))
-        return items, bad
+        return items, bad, sorted(classes)
     if len(set(kinds)) != 2:
         raise FileNotFoundError(f"{root}: expected folders {root}/{modalities[0]}/ and {root}/{modalities[1]}/. "
                                 f"{how_to(root, modalities)}")
     by_kind = dict(zip(kinds, modalities))
     for cls in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):  # layout 2
+        classes.add(cls.name)
         for f in _files(cls):
             kind = _kind(f)
             if kind is None:
                 bad.append({"path": str(f), "reason": f"unknown file type {f.suffix or '(no extension)'}"})
             else:
                 items.append(Item(f, by_kind[kind], cls.name))
-    return items, bad
+    return items, bad, sorted(classes)
 
 
 def _scan_table(path: Path, modalities: tuple[str, str], kinds: tuple[str, str]) -> tuple[list[Item], list[dict]]:

@@ -61,3 +61,94 @@ def test_featurize_batch_reads_and_resamples(tmp_path):
     assert out["audio"].dtype == np.float16 and out["audio"].shape == (2, 48 * 48)
     assert list(out["audio_id"]) == ["a", "b"]
     assert np.abs(out["audio"][0].astype(np.float32) - out["audio"][1].astype(np.float32)).mean() < 0.05
+
+
+def _librosa_log_mel(y, cfg):
+    import librosa
+
+    from data_prep.features import _fit_frames
+
+    p = librosa.feature.melspectrogram(y=y, sr=cfg.sample_rate, n_fft=cfg.n_fft, hop_length=cfg.hop_length,
+                                       n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax).astype(np.float64)
+    x = 1 + 2 * 10 * np.log10(np.maximum(p / p.max(), 10 ** (-cfg.top_db / 10))) / cfg.top_db
+    return np.clip(_fit_frames(x, cfg.frames), -1, 1)
+
+
+def test_batch_log_mel_matches_librosa_per_clip():
+    from data_prep.features import log_mel_batch
+
+    rng = np.random.default_rng(1)
+    for cfg in (LogMelConfig(), LogMelConfig(n_mels=40, frames=30, hop_length=100, n_fft=512, fmin=50, top_db=60)):
+        waves = [_tone(s, f=f) + 0.05 * rng.standard_normal(int(s * 8000)).astype(np.float32)
+                 for s, f in ((0.1, 300), (0.5, 700), (0.9, 1200), (2.0, 500))]
+        batch = log_mel_batch(waves, cfg)
+        assert batch.shape == (4, cfg.n_mels, cfg.frames)
+        for w, x in zip(waves, batch):
+            assert np.abs(x - _librosa_log_mel(w, cfg)).max() < 1e-4
+
+
+def test_folded_waveform_round_trip_and_windows():
+    from data_prep.features import FoldedWaveConfig, fold_waveform, folded_to_audio, folded_windows, unfold_waveform
+
+    v = np.sin(np.linspace(0, 9, 128)) * np.linspace(0.2, 1, 128)
+    img = fold_waveform(v, 64)
+    assert img.shape == (64, 128) and img.min() == -1 and img.max() <= 1
+    assert ((img > -1).sum(axis=0) <= 2).all()  # one anti-aliased dot per column
+    assert np.abs(unfold_waveform(img.astype(np.float16)) - v).max() < 2e-3
+    assert unfold_waveform(fold_waveform(np.array([1.0, -1.0, 0.0]), 64)).tolist() == pytest.approx([1, -1, 0], abs=1e-6)
+    cfg = FoldedWaveConfig(windows_per_clip=3)
+    y = np.concatenate([np.zeros(4000), _tone(0.5, sr=16000, f=440), np.zeros(4000)])
+    w = folded_windows(y, cfg, "clip", seed=0)
+    assert w.shape == (3, 64, 128)
+    vals = unfold_waveform(w)
+    assert np.allclose(np.abs(vals).max(axis=1), 1.0, atol=0.05)  # peak-normalized, never a silent window
+    assert np.array_equal(w, folded_windows(y, cfg, "clip", seed=0))
+    assert not np.array_equal(w, folded_windows(y, cfg, "clip", seed=1))
+    assert folded_to_audio(w[0], cfg).shape == (512,)
+    with pytest.raises(ValueError, match="multiple"):
+        FoldedWaveConfig(window=500)
+
+
+def test_featurize_batch_quarantines_bad_files(tmp_path):
+    from data_prep.features import FoldedWaveConfig
+
+    sf.write(tmp_path / "good.wav", _tone(0.5), 8000, subtype="PCM_16")
+    sf.write(tmp_path / "silent.wav", np.zeros(4000, np.float32), 8000, subtype="PCM_16")
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage")
+    sf.write(tmp_path / "empty.wav", np.zeros(0, np.float32), 8000, subtype="PCM_16")
+    names = ["good", "silent", "corrupt", "empty", "missing"]
+    batch = {"path": np.array([str(tmp_path / f"{n}.wav") for n in names]), "audio_id": np.array(names),
+             "label": np.arange(5)}
+    out = featurize_batch(batch, LogMelConfig())
+    err = dict(zip(out["audio_id"], out["error"]))
+    assert err["good"] == "" and "silent clip" in err["silent"] and "silent.wav" in err["silent"]
+    assert "unreadable audio" in err["corrupt"] and "corrupt.wav" in err["corrupt"]
+    assert "empty" in err["empty"] and "missing.wav" in err["missing"]
+    assert list(out["label"]) == [0, 1, 2, 3, 4] and (out["audio"][1:] == 0).all()
+    folded = featurize_batch(batch, FoldedWaveConfig(sample_rate=8000, windows_per_clip=2))
+    assert list(folded["audio_id"][:3]) == ["good@0", "good@1", "silent"]
+    assert list(folded["source_id"][:2]) == ["good", "good"] and folded["audio"].shape == (6, 64 * 128)
+    assert list(folded["label"]) == [0, 0, 1, 2, 3, 4]
+
+
+def test_featurize_batch_images(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((30, 40, 3), 200, np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    out = featurize_batch({"path": np.array([str(tmp_path / "a.png"), str(tmp_path / "b.png")]),
+                           "audio_id": np.array(["a", "b"])}, 16)
+    assert out["audio"].dtype == np.uint8 and out["audio"].shape == (2, 256)
+    assert (out["audio"][0] == 200).all() and out["error"][0] == ""
+    assert "unreadable image" in out["error"][1] and "b.png" in out["error"][1]
+
+
+def test_to_waveform_dispatches_on_representation():
+    from data_prep.features import FoldedWaveConfig, fold_waveform, to_waveform
+
+    wave, sr = to_waveform(log_mel(_tone(0.5)), {"representation": "log_mel", "features": LogMelConfig().to_dict()}, n_iter=4)
+    assert sr == 8000 and wave.ndim == 1 and np.abs(wave).max() == pytest.approx(0.9, abs=1e-3)
+    wave, sr = to_waveform(fold_waveform(np.zeros(128), 64), {"representation": "folded_waveform",
+                                                             "features": FoldedWaveConfig().to_dict()})
+    assert sr == 16000 and wave.shape == (512,)
+    assert to_waveform(np.zeros((28, 28)), {"representation": "image"}) is None

@@ -85,3 +85,76 @@ def test_espeak_unknown_voice(tmp_path):
     with pytest.raises(RuntimeError, match="nosuchvoice"):
         synthesize_digits(tmp_path, ["nosuchvoice"], [160], [50], digits=[1])
     assert not list(tmp_path.iterdir())
+
+
+def test_scan_fsdd_quarantines_bad_names(tmp_path):
+    from data_prep.sources.fsdd import scan_fsdd
+
+    from dp_helpers import write_fsdd
+
+    write_fsdd(tmp_path, per_class=2)
+    (tmp_path / "seven_x_1.wav").write_bytes(b"")
+    clips, bad = scan_fsdd(tmp_path)
+    assert len(clips) == 20 and [b["path"] for b in bad] == [str(tmp_path / "seven_x_1.wav")]
+    assert "label does not parse" in bad[0]["reason"]
+    with pytest.raises(FileNotFoundError, match="free-spoken-digit-dataset"):
+        scan_fsdd(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no"):
+        scan_fsdd(tmp_path / "empty")
+
+
+def test_sklearn_digits_split_and_size():
+    from data_prep.sources.digits import load_sklearn_digits
+
+    tr, te = load_sklearn_digits("train"), load_sklearn_digits("test")
+    assert tr[0].shape[1:] == (28, 28) and tr[0].dtype == np.uint8 and tr[0].max() > 200
+    assert len(tr[1]) + len(te[1]) == 1797 and not set(tr[2]) & set(te[2])
+    assert set(te[1]) == set(range(10)) and 0.12 < len(te[1]) / 1797 < 0.16
+    small = load_sklearn_digits("test", size=None)[0]
+    assert small.shape[1:] == (8, 8)
+    assert np.array_equal(load_sklearn_digits("test")[2], te[2])  # deterministic
+
+
+def test_rotate_images():
+    from data_prep.sources.rotated import rotate_images
+
+    a = np.zeros((1, 5, 5), np.uint8)
+    a[0, 0, 4] = 255  # top right
+    assert rotate_images(a, 90)[0, 0, 0] == 255  # counter-clockwise: top right -> top left
+    assert np.array_equal(rotate_images(a, 360), a)
+    r = rotate_images(np.full((2, 9, 9), 255, np.uint8), 45)
+    assert r.shape == (2, 9, 9) and r[0, 0, 0] == 0 and r[0, 4, 4] == 255
+
+
+def test_class_folder_layouts(tmp_path):
+    from data_prep.sources.class_folder import scan_class_folder
+
+    from dp_helpers import write_class_folder
+
+    files = write_class_folder(tmp_path / "a", per_class=2)
+    (tmp_path / "a" / "audio" / "tuba" / "notes.txt").write_text("x")
+    items, bad, classes = scan_class_folder(tmp_path / "a", ("image", "audio"), ("image", "audio"))
+    assert classes == ["sax", "tuba", "violin"]
+    assert len(items) == 12 and {i.label for i in items} == {"violin", "tuba", "sax"}
+    assert len(bad) == 1 and "notes.txt" in bad[0]["path"] and "not a supported audio file" in bad[0]["reason"]
+    # layout 2: <root>/<class>/ with both kinds side by side
+    flat = tmp_path / "flat" / "violin"
+    flat.mkdir(parents=True)
+    for p in (files["image"][0], files["audio"][0]):
+        (flat / p.name).write_bytes(p.read_bytes())
+    items, _, _ = scan_class_folder(tmp_path / "flat", ("image", "audio"), ("image", "audio"))
+    assert sorted(i.modality for i in items) == ["audio", "image"]
+    # layout 3: CSV list with relative paths
+    csv = tmp_path / "a" / "list.csv"
+    csv.write_text("path,modality,label\nimage/violin/violin0.png,image,violin\naudio/tuba/tuba0.wav,audio,tuba\n"
+                   "audio/tuba/tuba1.wav,speech,tuba\n")
+    items, bad, _ = scan_class_folder(csv, ("image", "audio"), ("image", "audio"))
+    assert [(i.modality, i.label) for i in items] == [("image", "violin"), ("audio", "tuba")]
+    assert items[0].path == tmp_path / "a" / "image/violin/violin0.png"
+    assert "row 4" in bad[0]["reason"] and "unknown modality 'speech'" in bad[0]["reason"]
+    (tmp_path / "bad.csv").write_text("file,label\nx,y\n")
+    with pytest.raises(ValueError, match="bad.csv.*missing column"):
+        scan_class_folder(tmp_path / "bad.csv", ("image", "audio"), ("image", "audio"))
+    with pytest.raises(FileNotFoundError, match="nowhere.*one folder per modality"):
+        scan_class_folder(tmp_path / "nowhere", ("image", "audio"), ("image", "audio"))
