@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import yaml
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.corpus not in CORPORA:
         parser.error(f"unknown corpus {args.corpus!r}; known corpora: {', '.join(sorted(CORPORA))}")
+    os.environ.setdefault("DATA_PREP_PROGRESS", "1")  # Ray Data progress bars on stderr
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s data_prep: %(message)s", "%H:%M:%S"))
     log = logging.getLogger("data_prep")

@@ -152,3 +152,30 @@ def test_to_waveform_dispatches_on_representation():
                                                              "features": FoldedWaveConfig().to_dict()})
     assert sr == 16000 and wave.shape == (512,)
     assert to_waveform(np.zeros((28, 28)), {"representation": "image"}) is None
+
+
+def test_featurize_to_parquet_ray_and_single_agree(ray_local, tmp_path):
+    import pyarrow.parquet as pq
+
+    from data_prep.pipeline import featurize_to_parquet
+
+    paths = []
+    for i in range(12):
+        p = tmp_path / "in" / f"{i % 10}_s_{i}.wav"
+        p.parent.mkdir(exist_ok=True)
+        sf.write(p, _tone(0.3, f=200 + 50 * i), 8000, subtype="PCM_16")
+        paths.append(str(p))
+    (tmp_path / "in" / "bad.wav").write_bytes(b"nope")
+    paths.append(str(tmp_path / "in" / "bad.wav"))
+    tables = {}
+    for use_ray in (False, True):
+        out = tmp_path / f"out-{use_ray}"
+        assert featurize_to_parquet(paths, out, LogMelConfig(), batch_size=5, use_ray=use_ray) == 13
+        tables[use_ray] = pq.read_table(out).sort_by("audio_id")
+        assert len(list(out.glob("*.parquet"))) == 3
+    assert tables[False].equals(tables[True])
+    t = tables[True]
+    assert t["error"].to_pylist().count("") == 12 and "unreadable" in t["error"].to_pylist()[t["audio_id"].to_pylist().index("bad")]
+    row = t["audio_id"].to_pylist().index("3_s_3")
+    x = np.frombuffer(t["audio"][row].as_py(), "<f2").reshape(48, 48)
+    assert np.allclose(x, log_mel(sf.read(tmp_path / "in" / "3_s_3.wav")[0], LogMelConfig()), atol=2e-3)
