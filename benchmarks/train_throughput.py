@@ -39,21 +39,21 @@ def bare(config: dict, threads: int) -> tuple[list[dict], float]:
     import torch
 
     from trainables.config import from_dict
+    from trainables.loop import fit
     from trainables.syncgan import SyncGANConfig
-    from trainables.syncgan.loop import fit
 
     torch.set_num_threads(threads)
     reports: list[dict] = []
     t0 = time.time()
-    fit(from_dict(SyncGANConfig, config), lambda m, _: reports.append({**m, "batch_size": config["batch_size"]}))
+    fit("syncgan", from_dict(SyncGANConfig, config), lambda m, _: reports.append({**m, "batch_size": config["batch_size"]}))
     return reports, time.time() - t0
 
 
 def ray_train(config: dict, workers: int, cpus: float, storage: str) -> tuple[list[dict], float]:
-    from trainables.syncgan.ray_loop import make_trainer
+    from trainables.ray_train import make_trainer
 
     t0 = time.time()
-    result = make_trainer(config, {"num_workers": workers, "cpus_per_worker": cpus, "max_failures": 0},
+    result = make_trainer("syncgan", config, {"num_workers": workers, "cpus_per_worker": cpus, "max_failures": 0},
                           name=f"bench-{uuid.uuid4().hex[:6]}", storage_path=storage).fit()
     wall = time.time() - t0
     progress = Path(config["tb_dir"]) / "progress.jsonl"

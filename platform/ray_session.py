@@ -31,6 +31,9 @@ def init_ray(address: str | None = None, **kwargs) -> None:
         return
     port = _free_port()
     os.environ["RAY_GCS_SERVER_PORT"] = str(port)  # read only when this process starts a head node
+    # Ray runs its workers at nice 15: on a small machine they then lose the CPU to the driver and
+    # Ray's own daemons. Trials and Train workers are the work here, so they run at normal priority.
+    kwargs.setdefault("_system_config", {"worker_niceness": 0})
     try:
         ray.init(
             address="local", include_dashboard=True, dashboard_host="127.0.0.1",

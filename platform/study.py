@@ -13,11 +13,10 @@ from typing import Any
 import yaml
 
 STUDIES_DIR = Path(__file__).resolve().parent / "studies"
-TRAINABLES = ("syncgan",)
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
 TOP_KEYS = {
     "description", "trainable", "corpus", "config", "search", "objective", "num_samples",
-    "scheduler", "searcher", "presets", "preset", "classifiers",
+    "scheduler", "searcher", "presets", "preset", "classifiers", "storage",
 }
 RESOURCE_KEYS = {
     "trial_cpus", "num_workers", "cpus_per_worker", "use_gpu", "gpus_per_worker", "max_concurrent_trials", "startup_retries",
@@ -63,6 +62,8 @@ class Study:
     resources: dict[str, Any]
     preset: str
     classifiers: dict[str, Any] = field(default_factory=dict)
+    storage: str = ""
+    """Optuna storage URL (``${VAR}`` from the environment); empty: SQLite in the results directory."""
     description: str = ""
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
@@ -75,7 +76,8 @@ def add_study_arguments(parser, study_flag: str, example: str) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help=f"override a study key, e.g. {example}")
     parser.add_argument("--preset", help="resources preset of the study (local-cpu, gpu)")
-    parser.add_argument("--results", default="results", help="results root (default: results/)")
+    parser.add_argument("--results", default="results",
+                        help="results root: a path or a URI such as s3://bucket/prefix (default: results/)")
     parser.add_argument("--data", default="data", help="corpus root (default: data/)")
     parser.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
 
@@ -174,19 +176,20 @@ def _search_param(name: str, spec: Any) -> SearchParam:
 
 def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | None = None) -> Study:
     from trainables.config import from_dict
-    from trainables.syncgan.config import SyncGANConfig
+    from trainables.registry import TRAINABLES
 
     _unknown("study", raw, TOP_KEYS)
     trainable = raw.get("trainable")
     if trainable not in TRAINABLES:
-        raise StudyError(f"trainable: {trainable!r} is not one of {TRAINABLES}")
+        raise StudyError(f"trainable: {trainable!r} is not one of {sorted(TRAINABLES)}")
+    config_cls = TRAINABLES[trainable].config_cls
     corpus = raw.get("corpus") or {}
     _unknown("corpus", corpus, {"name", "overrides"})
     if not corpus.get("name"):
         raise StudyError("corpus.name: required (see `python -m data_prep list`)")
     config = dict(raw.get("config") or {})
     search = [_search_param(k, v) for k, v in (raw.get("search") or {}).items()]
-    fields = set(SyncGANConfig.__dataclass_fields__)
+    fields = set(config_cls.__dataclass_fields__)
     reserved = {"corpus_dir", "classifier_path", "tb_dir"}
     for key in [*config, *(p.name for p in search)]:
         if key not in fields:
@@ -197,7 +200,7 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     if both:
         raise StudyError(f"{sorted(both)}: both fixed in config and searched")
     try:
-        from_dict(SyncGANConfig, config, where="config")
+        from_dict(config_cls, config, where="config")
     except (TypeError, ValueError) as e:
         raise StudyError(str(e)) from None
     objective = raw.get("objective") or {}
@@ -229,9 +232,12 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
         _unknown(f"presets.{pname}", res, RESOURCE_KEYS)
     classifiers = raw.get("classifiers") or {}
     _unknown("classifiers", classifiers, {"epochs_image", "epochs_audio", "seed"})
+    storage = raw.get("storage") or ""
+    if not isinstance(storage, str):
+        raise StudyError(f"storage: a database URL such as postgresql+psycopg://optuna:${{OPTUNA_PG_PASSWORD}}@host/optuna, got {storage!r}")
     return Study(
         name=name, trainable=trainable, corpus={"name": corpus["name"], "overrides": corpus.get("overrides") or {}},
-        config=config, search=search, metric=objective.get("metric", "sync_rate"), mode=mode,
+        config=config, search=search, metric=objective.get("metric", TRAINABLES[trainable].objective), mode=mode,
         num_samples=num_samples, scheduler=scheduler, searcher=searcher, resources=dict(presets[chosen]),
-        preset=chosen, classifiers=classifiers, description=raw.get("description", ""), source=source, raw=raw,
+        preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source, raw=raw,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from platform.corpus import prepare
 from platform.provenance import provenance, write_json
 from platform.ray_session import init_ray
+from platform.storage import results_location
 from platform.study import Study, StudyError, add_study_arguments, load_study
 
 
@@ -49,27 +50,31 @@ def check_fits_locally(workers: dict) -> None:
         raise StudyError(f"{n} workers need {gpus:g} GPU; this Ray instance has {total.get('GPU', 0):g}")
 
 
-def run(study: Study, results_root: Path, data_root: Path, workers: dict, name: str | None = None,
+def run(study: Study, results_root: str | Path, data_root: Path, workers: dict, name: str | None = None,
         address: str | None = None) -> dict:
     """Train once; returns the final metrics and where the checkpoint and TensorBoard logs are."""
 
     from trainables.config import from_dict, to_dict
-    from trainables.syncgan import SyncGANConfig
-    from trainables.syncgan.ray_loop import make_trainer
+    from trainables.ray_train import make_trainer
+    from trainables.registry import get_trainable
 
+    results = results_location(results_root)
+    if not results.is_local:
+        raise StudyError(f"--results {results.uri}: platform.train writes TensorBoard events as it trains and needs a "
+                         "local or shared directory; remote URIs are for platform.tune, which syncs trial directories")
     init_ray(address)
     if not address:
         check_fits_locally(workers)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"train-{time.strftime('%Y%m%d-%H%M%S')}"
-    runs = (results_root / study.name).resolve()
+    runs = results.local_path() / study.name
     run_dir = runs / name
-    config = to_dict(from_dict(SyncGANConfig, {  # resolved: every default, numbers as numbers
+    config = to_dict(from_dict(get_trainable(study.trainable).config_cls, {  # resolved: every default, numbers as numbers
         **study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path), "tb_dir": str(run_dir)}))
     write_json(run_dir / "run_info.json", {"study": study.raw, "workers": workers, "config": config,
                                            "classifier_test_accuracy": clf_acc, **provenance()})
     t0 = time.time()
-    result = make_trainer(config, workers, name=name, storage_path=str(runs)).fit()
+    result = make_trainer(study.trainable, config, workers, name=name, storage_path=str(runs)).fit()
     summary = {
         "run_dir": str(run_dir), "wall_seconds": round(time.time() - t0, 1),
         "metrics": {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))},
@@ -88,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        s = run(study, Path(args.results), Path(args.data), workers, args.name, args.address)
+        s = run(study, args.results, Path(args.data), workers, args.name, args.address)
     except (FileNotFoundError, StudyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     m = s["metrics"]
-    print(f"\n=== {study.name}: {m.get('epoch')} epochs in {s['wall_seconds']:.0f} s, sync_rate={m.get('sync_rate', float('nan')):.3f} ===")
+    print(f"\n=== {study.name}: {m.get('epoch')} epochs in {s['wall_seconds']:.0f} s, {study.metric}={m.get(study.metric, float('nan')):.3f} ===")
     print("checkpoint:       ", s["checkpoint"])
     print(f"watch:             tensorboard --logdir {s['run_dir']}")
     return 0

@@ -16,6 +16,7 @@ from typing import Any
 from platform.corpus import prepare
 from platform.provenance import provenance, write_json
 from platform.ray_session import init_ray
+from platform.storage import ENV_STORAGE, Results, StorageError, connect, optuna_url, redact, results_location
 from platform.study import Study, StudyError, add_study_arguments, load_study
 
 
@@ -24,13 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_study_arguments(p, "--study", "--set num_samples=4 --set config.epochs=2")
     p.add_argument("--name", help="experiment name (default: <study>-<timestamp>)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved study and exit")
+    p.add_argument("--storage", help="Optuna storage URL, password as ${VAR} from the environment "
+                   f"(default: the study's storage key, ${{{ENV_STORAGE}}}, else SQLite in the results directory)")
     return p
-
-
-def _optuna_storage(results_dir: Path):
-    import optuna
-
-    return optuna.storages.RDBStorage(f"sqlite:///{(results_dir / 'optuna.db').resolve()}")
 
 
 def _searcher(study: Study, storage) -> Any:
@@ -67,26 +64,35 @@ def _scheduler(study: Study):
     )
 
 
-def run(study: Study, results_root: Path, data_root: Path, name: str | None = None, address: str | None = None) -> dict:
-    """Run the study; returns the summary (also written to <experiment>/summary.json)."""
+def run(study: Study, results_root: str | Path, data_root: Path, name: str | None = None, address: str | None = None,
+        storage_url: str | None = None) -> dict:
+    """Run the study; returns the summary (also written to <experiment>/summary.json).
+
+    ``results_root``: a path or a pyarrow filesystem URI (s3://...); ``storage_url``: the Optuna
+    database (default: the study's, ``$XMODAL_OPTUNA_STORAGE``, else SQLite in the results directory).
+    """
     from ray import tune
 
-    from trainables.syncgan.ray_loop import tune_trial
+    from trainables.ray_train import tune_trial
 
-    results_dir = (results_root / study.name).resolve()
-    results_dir.mkdir(parents=True, exist_ok=True)
-    storage = _optuna_storage(results_dir)  # fails here, before any trial, if unreachable
+    results = results_location(results_root).child(study.name)
+    if results.is_local:
+        results.local_path().mkdir(parents=True, exist_ok=True)
+    url, url_source = optuna_url(storage_url, study.storage, results)
+    storage = connect(url)  # fails here, before Ray and any trial, if unreachable
     init_ray(address)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}
-    write_json(results_dir / name / "run_info.json", {
+    experiment = results.child(name)
+    experiment.write_json("run_info.json", {
         "study": study.raw, "preset": study.preset, "resources": study.resources, "fixed_config": fixed,
+        "optuna_storage": redact(url), "optuna_storage_from": url_source,
         "classifier_test_accuracy": clf_acc, **provenance(),
     })
     res = study.resources
     trainable = tune.with_resources(
-        tune.with_parameters(tune_trial, fixed=fixed, workers=res),
+        tune.with_parameters(tune_trial, trainable=study.trainable, fixed=fixed, workers=res),
         {"cpu": float(res.get("trial_cpus", 0.01))},
     )
     tuner = tune.Tuner(
@@ -95,17 +101,17 @@ def run(study: Study, results_root: Path, data_root: Path, name: str | None = No
             search_alg=_searcher(study, storage), scheduler=_scheduler(study), num_samples=study.num_samples,
             max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
         ),
-        run_config=tune.RunConfig(name=name, storage_path=str(results_dir), sync_config=tune.SyncConfig(sync_artifacts=True)),
+        run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True)),
     )
     t0 = time.time()
     grid = tuner.fit()
-    summary = summarize(study, grid, results_dir / name, time.time() - t0)
-    summary["optuna_storage"] = str(results_dir / "optuna.db")
-    write_json(results_dir / name / "summary.json", summary)
+    summary = summarize(study, grid, experiment.uri, time.time() - t0)
+    summary["optuna_storage"] = redact(url)
+    experiment.write_json("summary.json", summary)
     return summary
 
 
-def summarize(study: Study, grid, experiment_dir: Path, seconds: float) -> dict:
+def summarize(study: Study, grid, experiment_dir: str, seconds: float) -> dict:
     errors = [str(r.error) for r in grid if r.error]
     ok = [r for r in grid if not r.error and r.metrics and study.metric in r.metrics]
     if not ok:
@@ -131,7 +137,7 @@ def print_summary(s: dict) -> None:
     print("checkpoint:       ", b["checkpoint"])
     print("TensorBoard logs: ", b["trial_dir"])
     print("Optuna study:     ", s["optuna_storage"])
-    print("summary:          ", Path(s["experiment_dir"]) / "summary.json")
+    print("summary:          ", f"{s['experiment_dir'].split('?')[0]}/summary.json")
     print(f"watch:             tensorboard --logdir {s['experiment_dir']}")
 
 
@@ -148,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         print(yaml.safe_dump({"name": study.name, "preset": study.preset, "resources": study.resources, **study.raw}, sort_keys=False))
         return 0
     try:
-        summary = run(study, Path(args.results), Path(args.data), args.name, args.address)
-    except (FileNotFoundError, StudyError, ValueError) as e:
+        summary = run(study, args.results, Path(args.data), args.name, args.address, args.storage)
+    except (FileNotFoundError, StudyError, StorageError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print_summary(summary)

@@ -24,3 +24,12 @@ def ray_local():
     init_ray(num_cpus=2, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (password auth on 127.0.0.1, a free port)."""
+    from postgres_server import postgres_server
+
+    with postgres_server() as server:
+        yield server

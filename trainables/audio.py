@@ -1,24 +1,21 @@
-"""Listen to generated spectrograms: invert the corpus's normalized log-mel with Griffin-Lim.
+"""Listen to generated audio-column samples, whatever the corpus's representation.
 
-The manifest's ``audio.features`` holds the parameters data_prep used; data_prep's own inverse of
-its normalization (``log_mel_to_power``) turns the spectrogram back into mel power.
+data_prep knows how it built the audio column (``manifest["audio"]``: normalized log-mel, folded
+waveform, or a second image domain) and owns the inverse (``data_prep.features.to_waveform``:
+Griffin-Lim for log-mel, unfolding for folded waveforms, None for images).
 """
 from __future__ import annotations
 
 import numpy as np
 
 
-def spectrogram_to_audio(x: np.ndarray, features: dict, n_iter: int = 32) -> np.ndarray:
-    """A [n_mels, frames] normalized log-mel -> a waveform (float32 in [-1, 1]) by Griffin-Lim."""
-    import librosa
+def spectrogram_to_audio(x: np.ndarray, audio: dict, n_iter: int = 32) -> tuple[np.ndarray, int] | None:
+    """One generated [H, W] audio-column sample -> (waveform float32 in [-1, 1], sample rate), or None."""
+    from data_prep.features import to_waveform
 
-    from data_prep.features import LogMelConfig, log_mel_to_power
-
-    cfg = LogMelConfig(**{k: v for k, v in features.items() if k in LogMelConfig.__dataclass_fields__})
-    power = log_mel_to_power(np.clip(x, -1.0, 1.0), cfg)
-    wave = librosa.feature.inverse.mel_to_audio(
-        power, sr=cfg.sample_rate, n_fft=cfg.n_fft, hop_length=cfg.hop_length, fmin=cfg.fmin, fmax=cfg.fmax,
-        power=2.0, n_iter=n_iter,
-    )
+    out = to_waveform(np.clip(x, -1.0, 1.0), audio, n_iter)
+    if out is None:
+        return None
+    wave, rate = out
     peak = float(np.abs(wave).max())
-    return (wave / peak * 0.9 if peak > 0 else wave).astype(np.float32)
+    return (wave / peak * 0.9 if peak > 0 else wave).astype(np.float32), int(rate)

@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from data_prep.pairs import labelled_mask  # noqa: F401  (the corpus contract's rule, one copy, re-exported)
+
 COLUMNS = ["pair_id", "label", "image", "audio", "audio_id"]
 
 
@@ -27,21 +29,6 @@ def read_manifest(corpus_dir: str | Path) -> dict:
 def shapes(manifest: dict) -> tuple[tuple[int, int], tuple[int, int]]:
     """(image shape, audio shape) as (H, W) tuples."""
     return tuple(manifest["image"]["shape"]), tuple(manifest["audio"]["shape"])  # type: ignore[return-value]
-
-
-def labelled_mask(pair_ids: np.ndarray, semi_rate: float, seed: int = 0) -> np.ndarray:
-    """Which pairs the synchronizer may learn from: a deterministic, nested subset.
-
-    Each pair id is hashed (splitmix64) to a number in [0, 1); a pair is labelled when that number
-    is below ``semi_rate``, so the 0.2 subset lies inside the 0.4 subset for the same seed.
-    """
-    with np.errstate(over="ignore"):
-        x = pair_ids.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-    u = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-    return u < semi_rate
 
 
 @dataclass

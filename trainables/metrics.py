@@ -75,10 +75,12 @@ def fid_kid(
     """
     features = ClassifierFeatures(classifier)
     size = min(kid_subset_size, len(real), len(fake))
-    fid = FrechetInceptionDistance(feature=features, reset_real_features=True).to(real.device)
+    # sync_on_compute=False: rank 0 evaluates alone; syncing would wait on ranks that never compute
+    fid = FrechetInceptionDistance(feature=features, reset_real_features=True, sync_on_compute=False).to(real.device)
     with warnings.catch_warnings():  # "will save all extracted features": known, they are small
         warnings.simplefilter("ignore", UserWarning)
-        kid = KernelInceptionDistance(feature=features, subsets=kid_subsets, subset_size=size).to(real.device)
+        kid = KernelInceptionDistance(feature=features, subsets=kid_subsets, subset_size=size,
+                                      sync_on_compute=False).to(real.device)
     for metric in (fid, kid):
         for i in range(0, len(real), batch_size):
             metric.update(real[i:i + batch_size], real=True)

@@ -36,8 +36,8 @@ class Precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=self.dtype)
 
-    def backward(self, loss: torch.Tensor) -> None:
-        self.scaler.scale(loss).backward()
+    def backward(self, loss: torch.Tensor, inputs: list[torch.Tensor] | None = None) -> None:
+        self.scaler.scale(loss).backward(inputs=inputs)
 
     def step(self, optimizer: torch.optim.Optimizer) -> None:
         """``optimizer.step()``, skipped by the scaler when the scaled gradients hold inf/NaN."""

@@ -40,15 +40,19 @@ class TrialWriter:
         grid = make_grid(pair_tiles(images.cpu(), spectrograms.cpu()), nrow=4, padding=2, pad_value=1.0)
         self.writer.add_image(tag, grid, step)
 
-    def audio(self, tag: str, spectrograms: torch.Tensor, features: dict, step: int, count: int = 4) -> None:
-        """The first ``count`` generated spectrograms as audio (Griffin-Lim), one summary each."""
-        if self.writer is None or not features:
+    def audio(self, tag: str, samples: torch.Tensor, audio: dict, step: int, count: int = 4) -> None:
+        """The first ``count`` generated audio-column samples as sound, one summary each (none for
+        corpora whose second modality is an image). ``audio`` is the manifest's ``audio`` entry."""
+        if self.writer is None or not audio:
             return
         from trainables.audio import spectrogram_to_audio
 
-        for i, spec in enumerate(spectrograms[:count].cpu().numpy()):
-            wave = spectrogram_to_audio(spec[0], features)
-            self.writer.add_audio(f"{tag}/{i}", torch.from_numpy(wave)[None], step, sample_rate=int(features["sample_rate"]))
+        for i, x in enumerate(samples[:count].float().cpu().numpy()):
+            out = spectrogram_to_audio(x[0], audio)
+            if out is None:
+                return
+            wave, rate = out
+            self.writer.add_audio(f"{tag}/{i}", torch.from_numpy(wave)[None], step, sample_rate=rate)
 
     def hparams(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
         if self.writer is None:

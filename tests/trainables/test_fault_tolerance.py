@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from trainables.syncgan.ray_loop import make_trainer
+from trainables.ray_train import make_trainer
 
 
 def _kill_after_first_epoch(progress, killed: list, deadline: float) -> None:
@@ -29,7 +29,7 @@ def test_killed_worker_resumes_from_last_checkpoint(ray_local, tiny_corpus, tiny
     epochs = 6
     config = dict(corpus_dir=str(tiny_corpus), classifier_path=str(tiny_classifiers), width=16, z_dim=16,
                   batch_size=16, epochs=epochs, eval_samples=200, tb_dir=str(tb))
-    trainer = make_trainer(config, {"num_workers": 1, "cpus_per_worker": 0.9, "max_failures": 1, "startup_retries": 2},
+    trainer = make_trainer("syncgan", config, {"num_workers": 1, "cpus_per_worker": 0.9, "max_failures": 1, "startup_retries": 2},
                            name=f"fault-{uuid.uuid4().hex[:6]}", storage_path=str(tmp_path / "runs"))
     killed: list = []
     killer = threading.Thread(target=_kill_after_first_epoch, args=(tb / "progress.jsonl", killed, time.time() + 300))

@@ -4,14 +4,14 @@ import uuid
 
 import torch
 
-from trainables.syncgan.ray_loop import make_trainer
+from trainables.ray_train import make_trainer
 
 
 def test_two_worker_ray_train_run_reads_shards_reports_and_checkpoints(ray_local, tiny_corpus, tiny_classifiers, tmp_path):
     config = dict(corpus_dir=str(tiny_corpus), classifier_path=str(tiny_classifiers), width=8, z_dim=16,
                   batch_size=16, epochs=2, eval_samples=100, semi_rate=0.5, tb_dir=str(tmp_path / "tb"),
                   checkpoint_every_steps=4)
-    trainer = make_trainer(config, {"num_workers": 2, "cpus_per_worker": 0.45, "max_failures": 0, "startup_retries": 2},
+    trainer = make_trainer("syncgan", config, {"num_workers": 2, "cpus_per_worker": 0.45, "max_failures": 0, "startup_retries": 2},
                            name=f"tiny-{uuid.uuid4().hex[:6]}", storage_path=str(tmp_path / "runs"))
     result = trainer.fit()
     assert result.error is None

@@ -6,12 +6,13 @@ import torch
 from trainables.checkpoint import Progress, load_checkpoint, save_checkpoint
 from trainables.precision import Precision
 from trainables.syncgan import SyncGAN, SyncGANConfig
-from trainables.syncgan.loop import fit
+from trainables.loop import fit
 
 
 def _cfg(tiny_corpus, tiny_classifiers, tmp_path, **kw) -> SyncGANConfig:
     base = dict(corpus_dir=str(tiny_corpus), classifier_path=str(tiny_classifiers), width=8, z_dim=16,
-                batch_size=32, epochs=2, eval_samples=200, tb_dir=str(tmp_path / "tb"))
+                batch_size=32, epochs=2, eval_samples=200, tb_dir=str(tmp_path / "tb"), transfer_samples=20,
+                transfer_steps=10)
     return SyncGANConfig(**{**base, **kw})
 
 
@@ -22,12 +23,16 @@ def test_fit_reports_every_epoch_with_checkpoint_and_tensorboard(tiny_corpus, ti
         state = torch.load(f"{ckpt_dir}/state.pt", weights_only=True)
         reports.append((metrics, state["progress"]["epoch"]))
 
-    last = fit(_cfg(tiny_corpus, tiny_classifiers, tmp_path), report)
+    last = fit("syncgan", _cfg(tiny_corpus, tiny_classifiers, tmp_path), report)
     assert [e for _, e in reports] == [1, 2]
     for m, _ in reports:
         assert 0.0 <= m["sync_rate"] <= 1.0 and m["steps"] == 200 // 32
         assert {"loss_d_image", "loss_d_audio", "loss_s", "loss_g_adv", "loss_g_sync"} <= set(m)
     assert last["classifier_acc_image"] > 0.5
+    assert all(m["fid_image"] >= 0 and m["kid_image"] == m["kid_image"] for m, _ in reports)
+    # cross-modal transfer (latent recovery) is evaluated once, at the end
+    assert "transfer_acc_a_to_b" not in reports[0][0]
+    assert 0.0 <= last["transfer_acc_a_to_b"] <= 1.0 and 0.0 <= last["transfer_acc_b_to_a"] <= 1.0
     events = list((tmp_path / "tb").rglob("events.out.tfevents.*"))
     assert events, "no TensorBoard event files written"
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -97,14 +102,14 @@ def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tiny_corpus, tiny_cla
         saved.append((dict(metrics), dest))
 
     cfg = _cfg(tiny_corpus, tiny_classifiers, tmp_path, checkpoint_every_steps=4, eval_samples=50)
-    fit(cfg, keep)
+    fit("syncgan", cfg, keep)
     steps = [torch.load(d / "state.pt", weights_only=True)["progress"]["global_step"] for _, d in saved]
     assert steps == [4, 6, 8, 12]  # every 4 steps, plus the two epoch ends
     assert saved[0][0]["epoch"] == pytest.approx(4 / 6) and 0.0 <= saved[0][0]["sync_rate"] <= 1.0
 
     resumed: list[tuple[dict, object]] = []
     cfg2 = _cfg(tiny_corpus, tiny_classifiers, tmp_path / "b", checkpoint_every_steps=4, eval_samples=50)
-    fit(cfg2, lambda m, d: resumed.append((dict(m), shutil.copytree(d, tmp_path / f"r-{len(resumed)}"))),
+    fit("syncgan", cfg2, lambda m, d: resumed.append((dict(m), shutil.copytree(d, tmp_path / f"r-{len(resumed)}"))),
         resume_dir=str(saved[0][1]))
     assert [m["step"] for m, _ in resumed] == [6, 8, 12]
     final_a = torch.load(saved[-1][1] / "state.pt", weights_only=True)["model"]

@@ -90,10 +90,10 @@ class SyncGAN(nn.Module):
         with amp.autocast():
             loss_d_a = _bce(self.d_a(x_a), 1.0) + _bce(self.d_a(fake_a), 0.0)
             loss_d_b = _bce(self.d_b(x_b), 1.0) + _bce(self.d_b(fake_b), 0.0)
+        out.update(_finite(loss_d_image=loss_d_a, loss_d_audio=loss_d_b))
         amp.backward(loss_d_a + loss_d_b)
         hook(self.d_a), hook(self.d_b)
         amp.step(self.opt_d)
-        out["loss_d_image"], out["loss_d_audio"] = loss_d_a.item(), loss_d_b.item()
 
         # 2. synchronizer, on labelled pairs only
         idx = labelled.nonzero().squeeze(1)
@@ -104,7 +104,7 @@ class SyncGAN(nn.Module):
                 partner = asynchronous_partner(labels[idx])
                 with amp.autocast():
                     loss_s = _bce(self.sync(la, lb), 1.0) + _bce(self.sync(la, lb[partner]), 0.0)
-                out["loss_s"] = loss_s.item()
+                out.update(_finite(loss_s=loss_s))
             else:  # data parallel: this rank has no labelled pair but must join the gradient average
                 loss_s = sum(p.sum() * 0.0 for p in self.sync.parameters())
             amp.backward(loss_s)
@@ -120,14 +120,11 @@ class SyncGAN(nn.Module):
             adv = _bce(self.d_a(gen_a), 1.0) + _bce(self.d_b(gen_b), 1.0)
             sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
             loss_g = adv + self.cfg.sync_weight * sync_loss
+        out.update(_finite(loss_g_adv=adv, loss_g_sync=sync_loss))
         amp.backward(loss_g)
         hook(self.g_a), hook(self.g_b)
         amp.step(self.opt_g)
         amp.update()
-        out["loss_g_adv"], out["loss_g_sync"] = adv.item(), sync_loss.item()
-        for name, value in out.items():
-            if value != value or value in (float("inf"), float("-inf")):
-                raise FloatingPointError(f"SyncGAN diverged: {name} = {value}")
         return out
 
     @torch.no_grad()
@@ -138,6 +135,16 @@ class SyncGAN(nn.Module):
         generator that changes every step describe none of its recent states.
         """
         return self.g_a(z_a), self.g_b(z_a if z_b is None else z_b)
+
+
+def _finite(**losses: torch.Tensor) -> dict[str, float]:
+    """The losses as floats; FloatingPointError naming the first NaN or infinite one, raised before
+    the optimizer that loss drives steps."""
+    out = {name: float(v.detach()) for name, v in losses.items()}
+    for name, value in out.items():
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FloatingPointError(f"SyncGAN diverged: {name} = {value}")
+    return out
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

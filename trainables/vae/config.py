@@ -8,17 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from trainables.config import LoopConfig
+
 RECONSTRUCTIONS = ("bce", "mse")
 
 
 @dataclass
-class AudioToImageConfig:
-    """Knobs shared by VAE and VAE-GAN (data, loop, evaluation)."""
+class AudioToImageConfig(LoopConfig):
+    """Knobs shared by VAE and VAE-GAN; data, loop and evaluation knobs come from ``LoopConfig``.
 
-    corpus_dir: str = ""
-    """Directory written by ``python -m data_prep build`` (manifest.json + train/ + test/)."""
-    classifier_path: str = ""
-    """Per-modality classifiers that judge the generated images (``trainables.classifiers``)."""
+    ``semi_rate`` is the share of training pairs known to be pairs: only those enter the
+    reconstruction term (all clips enter KL).
+    """
+
+    batch_size: int = 128
+    epochs: int = 100
     z_dim: int = 64
     width: int = 64
     """Channels of the encoder's first conv stage (doubling per stage; the decoder mirrors it)."""
@@ -30,30 +34,17 @@ class AudioToImageConfig:
     lr: float = 1e-3
     """Learning rate of the encoder and decoder (Adam)."""
     beta1: float = 0.9
-    semi_rate: float = 1.0
-    """Share of training pairs known to be pairs: only those enter the reconstruction term."""
-    batch_size: int = 128
-    epochs: int = 100
-    steps_per_epoch: Optional[int] = None
-    """Cap on steps per epoch (None: one pass over the worker's shard)."""
-    eval_samples: int = 1000
-    seed: int = 0
-    tb_dir: str = ""
-    """Where rank 0 writes TensorBoard events (the trial directory under Tune)."""
-    image_grid_size: int = 8
 
     def validate(self) -> None:
+        super().validate()
         if self.reconstruction not in RECONSTRUCTIONS:
             raise ValueError(f"reconstruction must be one of {RECONSTRUCTIONS}, got {self.reconstruction!r}")
-        if not 0.0 <= self.semi_rate <= 1.0:
-            raise ValueError(f"semi_rate must lie in [0, 1], got {self.semi_rate!r}")
         if not 0.0 <= self.beta1 < 1.0:
             raise ValueError(f"beta1 must lie in [0, 1), got {self.beta1!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
-        for name in ("z_dim", "width", "batch_size", "epochs", "eval_samples"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if int(self.z_dim) < 1 or int(self.width) < 1:
+            raise ValueError(f"z_dim and width must be >= 1, got {self.z_dim!r}, {self.width!r}")
         if self.conv_stages is not None and self.conv_stages < 1:
             raise ValueError(f"conv_stages must be >= 1 or None, got {self.conv_stages!r}")
 

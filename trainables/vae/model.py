@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainables.batchnorm import batch_statistics, evaluating
+from trainables.precision import Precision
 from trainables.vae.config import AudioToImageConfig, VAEConfig, VAEGANConfig
 from trainables.vae.nets import (
     ConvAudioEncoder, ConvDiscriminator, ConvImageDecoder, FCAudioEncoder, FCImageDecoder, to_image,
@@ -69,6 +70,7 @@ class AudioToImage(nn.Module):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
+        self.precision = Precision()  # the training loop sets the device's mode (cfg.amp)
 
     def encode(self, x_audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(z sampled with the reparameterization trick, mu, logvar)."""
@@ -129,14 +131,17 @@ class VAE(AudioToImage):
         raises FloatingPointError before any weight changes.
         """
         hook = sync_grads or (lambda m: None)
+        amp = self.precision
         self.train()
-        _, rl, kl = self._vae_terms(x_image, x_audio, labelled)
-        loss = rl + kl
+        with amp.autocast():
+            _, rl, kl = self._vae_terms(x_image, x_audio, labelled)
+            loss = rl + kl
         out = _finite("VAE", loss_vae=loss, loss_reconstruction=rl, loss_kl=kl)
         self.opt_vae.zero_grad(set_to_none=True)
-        loss.backward()
+        amp.backward(loss)
         hook(self.encoder), hook(self.decoder)
-        self.opt_vae.step()
+        amp.step(self.opt_vae)
+        amp.update()
         out["labelled_pairs"] = float(labelled.sum())
         return out
 
@@ -166,25 +171,28 @@ class VAEGAN(AudioToImage):
         objective) and labelled_pairs; a NaN or infinite loss raises FloatingPointError naming it.
         """
         hook = sync_grads or (lambda m: None)
+        amp = self.precision
         self.train()
         cfg: VAEGANConfig = self.cfg  # type: ignore[assignment]
-        logits, rl, kl = self._vae_terms(x_image, x_audio, labelled)
-        fake = to_image(logits)
-
-        loss_d = _bce(self.d_image(x_image), 1.0) + _bce(self.d_image(fake.detach()), 0.0)
+        with amp.autocast():
+            logits, rl, kl = self._vae_terms(x_image, x_audio, labelled)
+            fake = to_image(logits)
+            loss_d = _bce(self.d_image(x_image), 1.0) + _bce(self.d_image(fake.detach()), 0.0)
         out = _finite("VAE-GAN", loss_d_image=loss_d)
         self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
+        amp.backward(loss_d)
         hook(self.d_image)
-        self.opt_d.step()
+        amp.step(self.opt_d)
 
-        adv = _bce(self.d_image(fake), 1.0)
-        loss = adv + cfg.alpha * rl + cfg.beta * kl
+        with amp.autocast():
+            adv = _bce(self.d_image(fake), 1.0)
+            loss = adv + cfg.alpha * rl + cfg.beta * kl
         out.update(_finite("VAE-GAN", loss_g_adv=adv, loss_reconstruction=rl, loss_kl=kl, loss_vae=loss))
         self.opt_vae.zero_grad(set_to_none=True)
-        loss.backward(inputs=list(self.opt_vae.param_groups[0]["params"]))
+        amp.backward(loss, inputs=list(self.opt_vae.param_groups[0]["params"]))
         hook(self.encoder), hook(self.decoder)
-        self.opt_vae.step()
+        amp.step(self.opt_vae)
+        amp.update()
         out["labelled_pairs"] = float(labelled.sum())
         return out
 

@@ -1,4 +1,4 @@
-"""Ray Train entry points for SyncGAN: the per-worker loop and the Tune trial that launches it."""
+"""Ray Train entry points for every trainable: the per-worker loop and the Tune trial that launches it."""
 from __future__ import annotations
 
 import functools
@@ -12,12 +12,12 @@ import torch.distributed as dist
 
 from trainables.config import from_dict
 from trainables.data import arrays_from_shard, ray_dataset, read_manifest
-from trainables.syncgan.config import SyncGANConfig
-from trainables.syncgan.loop import fit
+from trainables.loop import fit
+from trainables.registry import get_trainable
 
 
 def allreduce_grads(module: torch.nn.Module) -> None:
-    """Average gradients across workers (data parallel without DDP: the step runs 3 backward passes)."""
+    """Average gradients across workers (data parallel without DDP: a step runs several backward passes)."""
     world = dist.get_world_size()
     for p in module.parameters():
         if p.grad is not None:
@@ -26,11 +26,15 @@ def allreduce_grads(module: torch.nn.Module) -> None:
 
 
 def train_loop_per_worker(config: dict[str, Any]) -> None:
-    """Ray Train worker: its Ray Data shard of the corpus, gradients averaged over gloo/NCCL."""
+    """Ray Train worker: its Ray Data shard of the corpus, gradients averaged over gloo/NCCL.
+
+    ``config``: ``{"trainable": name, "config": {...the trainable's config...}}``.
+    """
     import ray.train
     import ray.train.torch
 
-    cfg = from_dict(SyncGANConfig, config, where="train_loop_config")
+    spec = get_trainable(config["trainable"])
+    cfg = from_dict(spec.config_cls, config["config"], where="train_loop_config")
     ctx = ray.train.get_context()
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     device = ray.train.torch.get_device()
@@ -41,7 +45,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         ckpt = ray.train.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
         ray.train.report({**metrics, "node_id": node_id}, checkpoint=ckpt)
 
-    run = functools.partial(fit, cfg, report, rank=rank, world=world, device=device, train=train,
+    run = functools.partial(fit, spec, cfg, report, rank=rank, world=world, device=device, train=train,
                             grad_hook=allreduce_grads if world > 1 else None)
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is None:
@@ -61,28 +65,32 @@ def _ordered_ingest():
 
 
 def make_trainer(
-    loop_config: dict[str, Any], workers: dict[str, Any], name: str, storage_path: str,
+    trainable: str, loop_config: dict[str, Any], workers: dict[str, Any], name: str, storage_path: str,
     storage_filesystem=None, callbacks: list | None = None,
 ):
-    """The TorchTrainer for one SyncGAN run (used by Tune trials and by ``platform.train``).
+    """The TorchTrainer for one run of ``trainable`` (used by Tune trials and by ``platform.train``).
 
-    The corpus's train split is a Ray Dataset split across the workers (``get_dataset_shard``).
+    The corpus's train split is read with Ray Data here, before the workers hold their CPUs
+    (Ray Data's file listing asks for a whole CPU, which a small machine full of Train workers
+    lacks), and split across the workers (``get_dataset_shard``).
 
     ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker; max_failures (worker
     failures survived by restarting from the last checkpoint; -1: always); startup_retries
-    (worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs).
+    (worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs);
+    keep_checkpoints (the best K by the trainable's objective).
     """
     from ray.train import CheckpointConfig, DataConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    cfg = from_dict(SyncGANConfig, loop_config, where="train config")  # fail fast, before workers start
+    spec = get_trainable(trainable)
+    cfg = from_dict(spec.config_cls, loop_config, where="train config")  # fail fast, before workers start
     resources = {"CPU": float(workers.get("cpus_per_worker", 1.0))}
     if workers.get("use_gpu"):
         resources["GPU"] = float(workers.get("gpus_per_worker", 1.0))
     return TorchTrainer(
         train_loop_per_worker,
-        train_loop_config=loop_config,
-        datasets={"train": ray_dataset(cfg.corpus_dir, "train")},
+        train_loop_config={"trainable": trainable, "config": loop_config},
+        datasets={"train": ray_dataset(cfg.corpus_dir, "train").materialize()},
         dataset_config=DataConfig(datasets_to_split="all", execution_options=_ordered_ingest()),
         scaling_config=ScalingConfig(
             num_workers=int(workers.get("num_workers", 1)),
@@ -100,13 +108,13 @@ def make_trainer(
             ),
             checkpoint_config=CheckpointConfig(
                 num_to_keep=int(workers.get("keep_checkpoints", 2)),
-                checkpoint_score_attribute="sync_rate", checkpoint_score_order="max",
+                checkpoint_score_attribute=spec.objective, checkpoint_score_order="max",
             ),
         ),
     )
 
 
-def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
+def tune_trial(config: dict[str, Any], *, trainable: str, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
     """Tune function trainable: builds a TorchTrainer for this trial's config and fits it.
 
     Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events and
@@ -124,7 +132,7 @@ def tune_trial(config: dict[str, Any], *, fixed: dict[str, Any], workers: dict[s
     else:  # remote storage (s3://, gs://): TensorBoard writes locally, Tune syncs it up
         trial_dir = ctx.get_trial_dir()
     trainer = make_trainer(
-        {**fixed, **config, "tb_dir": trial_dir}, workers,
+        trainable, {**fixed, **config, "tb_dir": trial_dir}, workers,
         name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
         storage_path=f"{storage.trial_fs_path}/train", storage_filesystem=storage.storage_filesystem,
         callbacks=[TuneReportCallback()],

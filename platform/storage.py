@@ -1,0 +1,161 @@
+"""Where a study keeps its results and its Optuna trials.
+
+Results: a local path or any pyarrow filesystem URI (``file://``, ``s3://``, ``gs://``; query
+parameters such as ``?endpoint_override=host:port&scheme=http`` reach pyarrow as they are). It is
+Tune's ``storage_path``; JSON records go there too.
+
+Optuna: SQLite in the local results directory by default; on a cluster a database URL such as
+``postgresql+psycopg://optuna:${OPTUNA_PG_PASSWORD}@localhost:5432/optuna``. Passwords come from
+the environment only: ``${NAME}`` is replaced by the variable's value, and a password written
+into a study file or on the command line is refused (it would end up in git or in ``ps``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow.fs as pafs
+
+ENV_STORAGE = "XMODAL_OPTUNA_STORAGE"
+"""Environment variable holding the Optuna storage URL (may contain the password itself)."""
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class StorageError(ValueError):
+    """A results location or database URL that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Results:
+    """A results root: the URI as given, its pyarrow filesystem and the path inside it."""
+
+    uri: str
+    fs: pafs.FileSystem
+    path: str
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, pafs.LocalFileSystem)
+
+    def child(self, *parts: str) -> "Results":
+        return Results(_join_uri(self.uri, *parts), self.fs, "/".join([self.path.rstrip("/"), *parts]))
+
+    def local_path(self) -> Path:
+        if not self.is_local:
+            raise StorageError(f"{self.uri} is not on the local filesystem")
+        return Path(self.path)
+
+    def tune_storage(self) -> dict[str, Any]:
+        """``storage_path`` and ``storage_filesystem`` for Tune/Train's RunConfig. The filesystem
+        object carries the URI's options (endpoint, region), which a bare path would lose."""
+        return {"storage_path": self.path, "storage_filesystem": None if self.is_local else self.fs}
+
+    def write_json(self, name: str, data: dict[str, Any]) -> str:
+        """Write ``<root>/<name>``: atomically (temporary name, then rename) where the filesystem
+        can rename; object stores publish a whole object on close anyway. Returns the file's URI."""
+        target = f"{self.path.rstrip('/')}/{name}"
+        parent = target.rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
+        body = json.dumps(data, indent=2, default=str).encode()
+        if self.is_local:
+            tmp = f"{parent}/.{name.rsplit('/', 1)[-1]}.tmp-{uuid.uuid4().hex[:8]}"
+            with self.fs.open_output_stream(tmp) as f:
+                f.write(body)
+            os.replace(tmp, target)
+        else:
+            with self.fs.open_output_stream(target) as f:
+                f.write(body)
+        return _join_uri(self.uri, name)
+
+    def read_json(self, name: str) -> dict[str, Any]:
+        with self.fs.open_input_stream(f"{self.path.rstrip('/')}/{name}") as f:
+            return json.loads(f.read())
+
+
+def results_location(root: str | Path) -> Results:
+    """``results/``, ``/abs/path``, ``file:///abs/path``, ``s3://bucket/prefix?...``."""
+    root = str(root)
+    if "://" not in root:
+        path = Path(root).expanduser().resolve()
+        return Results(str(path), pafs.LocalFileSystem(), str(path))
+    try:
+        fs, path = pafs.FileSystem.from_uri(root)
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        raise StorageError(f"--results {redact(root)}: not a filesystem URI pyarrow can open ({e})") from None
+    if isinstance(fs, pafs.LocalFileSystem):
+        return Results(path, fs, path)
+    return Results(root, fs, path)
+
+
+def _join_uri(uri: str, *parts: str) -> str:
+    base, sep, query = uri.partition("?")
+    return "/".join([base.rstrip("/"), *parts]) + (sep + query if sep else "")
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and records)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def optuna_url(cli_value: str | None, study_value: str | None, results: Results) -> tuple[str, str]:
+    """The Optuna storage URL and where it came from (``--storage``, the study, the environment, default).
+
+    ``${NAME}`` placeholders are filled from the environment; a literal password in the study
+    file or on the command line is a StorageError.
+    """
+    for source, value in (("--storage", cli_value), ("study key storage", study_value)):
+        if value:
+            if urlsplit(value).password and not _PLACEHOLDER.search(urlsplit(value).password or ""):
+                raise StorageError(
+                    f"{source}: {redact(value)} holds a password; write ${{OPTUNA_PG_PASSWORD}} in its place "
+                    f"(single-quoted on a shell) and export the variable, or set {ENV_STORAGE} instead")
+            return _expand(value, source), source
+    env_value = os.environ.get(ENV_STORAGE)
+    if env_value:
+        return _expand(env_value, ENV_STORAGE), ENV_STORAGE
+    if not results.is_local:
+        raise StorageError(
+            f"results at {redact(results.uri)} are not local, and SQLite cannot live there: give the Optuna "
+            f"storage as a database URL (--storage, the study's storage key or {ENV_STORAGE})")
+    return f"sqlite:///{results.local_path() / 'optuna.db'}", "default"
+
+
+def _expand(url: str, source: str) -> str:
+    def fill(m: re.Match) -> str:
+        value = os.environ.get(m.group(1))
+        if value is None:
+            raise StorageError(f"{source}: the environment variable {m.group(1)} (used in the storage URL) is not set")
+        return value
+
+    return _PLACEHOLDER.sub(fill, url)
+
+
+def connect(url: str):
+    """``optuna.storages.RDBStorage`` for ``url``; an unreachable database is a StorageError, raised
+    before any trial starts."""
+    import optuna
+    import sqlalchemy.exc
+
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ArgumentError, ImportError, ModuleNotFoundError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise StorageError(f"Optuna storage {redact(url)} is unreachable or unusable: {redact(first)}") from None
+
+
+def _engine_kwargs(url: str) -> dict[str, Any]:
+    if url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    return {}

@@ -1,0 +1,89 @@
+"""Results locations (paths and pyarrow URIs) and the Optuna storage URL: sources, passwords, reachability."""
+from __future__ import annotations
+
+import json
+import socket
+
+import optuna
+import pytest
+
+from platform.storage import ENV_STORAGE, StorageError, connect, optuna_url, redact, results_location
+from platform.tune import main
+
+
+def test_results_location_takes_paths_and_file_uris(tmp_path):
+    plain = results_location(tmp_path / "r")
+    uri = results_location(f"file://{tmp_path}/r")
+    assert plain.is_local and uri.is_local and plain.path == uri.path == str(tmp_path / "r")
+    child = results_location("s3://bucket/prefix?region=us-east-1&endpoint_override=127.0.0.1:1&scheme=http").child("study")
+    assert not child.is_local
+    assert child.uri == "s3://bucket/prefix/study?region=us-east-1&endpoint_override=127.0.0.1:1&scheme=http"
+    assert child.path == "bucket/prefix/study"
+    assert child.tune_storage()["storage_filesystem"] is child.fs
+    with pytest.raises(StorageError, match="nosuchscheme"):
+        results_location("nosuchscheme://x/y")
+
+
+def test_write_json_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    results = results_location(f"file://{tmp_path}").child("study", "exp")
+    results.write_json("summary.json", {"a": 1})
+    results.write_json("summary.json", {"a": 2})
+    assert json.loads((tmp_path / "study" / "exp" / "summary.json").read_text()) == {"a": 2}
+    assert [p.name for p in (tmp_path / "study" / "exp").iterdir()] == ["summary.json"]
+
+
+def test_default_is_sqlite_in_the_results_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_STORAGE, raising=False)
+    url, source = optuna_url(None, "", results_location(tmp_path))
+    assert url == f"sqlite:///{tmp_path}/optuna.db" and source == "default"
+
+
+def test_passwords_come_from_the_environment_only(tmp_path, monkeypatch):
+    results = results_location(tmp_path)
+    monkeypatch.setenv("OPTUNA_PG_PASSWORD", "s3cr3t")
+    url, source = optuna_url(None, "postgresql+psycopg://optuna:${OPTUNA_PG_PASSWORD}@db:5432/optuna", results)
+    assert url == "postgresql+psycopg://optuna:s3cr3t@db:5432/optuna" and source == "study key storage"
+    with pytest.raises(StorageError, match=r"--storage: postgresql\+psycopg://optuna:\*\*\*@db/optuna holds a password"):
+        optuna_url("postgresql+psycopg://optuna:hunter2@db/optuna", None, results)
+    monkeypatch.delenv("OPTUNA_PG_PASSWORD")
+    with pytest.raises(StorageError, match="OPTUNA_PG_PASSWORD .* is not set"):
+        optuna_url("postgresql+psycopg://optuna:${OPTUNA_PG_PASSWORD}@db/optuna", None, results)
+    monkeypatch.setenv(ENV_STORAGE, "postgresql+psycopg://optuna:fromenv@db/optuna")  # the environment may hold it
+    assert optuna_url(None, None, results) == ("postgresql+psycopg://optuna:fromenv@db/optuna", ENV_STORAGE)
+
+
+def test_remote_results_need_a_database(monkeypatch):
+    monkeypatch.delenv(ENV_STORAGE, raising=False)
+    with pytest.raises(StorageError, match="SQLite cannot live there"):
+        optuna_url(None, None, results_location("s3://bucket/x?region=us-east-1"))
+
+
+def test_unreachable_database_is_a_clear_error_without_the_password():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql+psycopg://optuna:topsecret@127.0.0.1:{port}/optuna"
+    with pytest.raises(StorageError, match=r"optuna:\*\*\*@127.0.0.1:\d+/optuna is unreachable") as info:
+        connect(url)
+    assert "topsecret" not in str(info.value)
+    assert redact(url) == f"postgresql+psycopg://optuna:***@127.0.0.1:{port}/optuna"
+
+
+def test_tune_cli_stops_before_ray_when_the_database_is_unreachable(tiny_study_yaml, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PGPW", "x")
+    code = main(["--study", str(tiny_study_yaml), "--results", str(tmp_path),
+                 "--storage", "postgresql+psycopg://optuna:${PGPW}@127.0.0.1:1/optuna"])
+    assert code == 2
+    assert "unreachable" in capsys.readouterr().err
+    assert not (tmp_path / "tiny_study").joinpath("optuna.db").exists()
+
+
+def test_optuna_study_in_a_real_postgresql_server(postgres, monkeypatch):
+    monkeypatch.setenv("TEST_PG_PASSWORD", postgres["password"])
+    template = postgres["url"].replace(postgres["password"], "${TEST_PG_PASSWORD}")
+    url, _ = optuna_url(None, template, results_location("results"))
+    storage = connect(url)
+    study = optuna.create_study(study_name="pg_round_trip", storage=storage, direction="maximize")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    again = optuna.load_study(study_name="pg_round_trip", storage=connect(url))
+    assert len(again.trials) == 3 and again.best_value == max(t.value for t in again.trials)

@@ -1,0 +1,40 @@
+"""The trainables by name: config schema, model and evaluator, and the metric checkpoints rank by."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from trainables.syncgan.config import SyncGANConfig
+from trainables.syncgan.evaluate import SyncGANEvaluator
+from trainables.syncgan.model import SyncGAN
+from trainables.vae.config import VAEConfig, VAEGANConfig
+from trainables.vae.evaluate import AudioToImageEvaluator
+from trainables.vae.model import VAE, VAEGAN
+
+
+@dataclass(frozen=True)
+class Trainable:
+    name: str
+    config_cls: type
+    model_cls: Any
+    evaluator_cls: Any
+    objective: str
+    """The evaluation metric checkpoints are ranked by (higher is better)."""
+    description: str
+
+
+TRAINABLES: dict[str, Trainable] = {
+    "syncgan": Trainable("syncgan", SyncGANConfig, SyncGAN, SyncGANEvaluator, "sync_rate",
+                         "two GANs tied by a synchronizer (image and audio from one code)"),
+    "vae": Trainable("vae", VAEConfig, VAE, AudioToImageEvaluator, "image_acc_from_audio",
+                     "the slides' audio-to-image VAE"),
+    "vaegan": Trainable("vaegan", VAEGANConfig, VAEGAN, AudioToImageEvaluator, "image_acc_from_audio",
+                        "the slides' all-convolutional audio-to-image VAE-GAN"),
+}
+
+
+def get_trainable(name: str) -> Trainable:
+    try:
+        return TRAINABLES[name]
+    except KeyError:
+        raise ValueError(f"unknown trainable {name!r}; known: {sorted(TRAINABLES)}") from None

@@ -1,0 +1,61 @@
+"""SyncGAN's evaluation on rank 0: sync rate, class coverage, FID/KID of the images, cross-modal transfer."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from trainables.classifiers import load_classifiers
+from trainables.data import load_split
+from trainables.metrics import evaluate_pairs, evaluate_transfer, fid_kid
+from trainables.syncgan.config import SyncGANConfig
+from trainables.syncgan.model import SyncGAN
+from trainables.tensorboard_log import TrialWriter
+from trainables.transfer import TransferConfig
+
+
+class SyncGANEvaluator:
+    """Judges generated pairs with the corpus's classifiers; the test split is the FID reference."""
+
+    scalars = ("sync_rate", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image")
+    final_scalars = ("transfer_acc_a_to_b", "transfer_acc_b_to_a")
+
+    def __init__(self, model: SyncGAN, cfg: SyncGANConfig, manifest: dict, device: torch.device | str) -> None:
+        self.model, self.cfg, self.manifest, self.device = model, cfg, manifest, device
+        self.clf_a, self.clf_b, self.clf_acc = load_classifiers(cfg.classifier_path, device)
+        self.test = load_split(cfg.corpus_dir, "test")
+        self.n_classes = len(manifest.get("classes", {}).get("image", [])) or int(self.test.label.max() + 1)
+        gen = torch.Generator().manual_seed(cfg.seed + 12345)
+        self.z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=gen).to(device)
+        self.z_grid = self.z[:cfg.image_grid_size]
+        self.real_images = self.test.images(slice(0, cfg.eval_samples)).to(device)
+
+    @torch.no_grad()
+    def metrics(self, final: bool) -> dict[str, float]:
+        x_a, x_b = self.model.generate(self.z)
+        out = evaluate_pairs(x_a, x_b, self.clf_a, self.clf_b, self.n_classes)
+        fk = fid_kid(self.real_images, x_a, self.clf_a, seed=self.cfg.seed)
+        out.update(fid_image=fk["fid"], kid_image=fk["kid"])
+        if final and self.cfg.transfer_samples:
+            n = min(self.cfg.transfer_samples, len(self.test))
+            with torch.enable_grad():
+                out.update(evaluate_transfer(
+                    self.model, self.test.images(slice(0, n)).to(self.device), self.test.audios(slice(0, n)).to(self.device),
+                    torch.from_numpy(self.test.label[:n]), self.clf_a, self.clf_b,
+                    TransferConfig(steps=self.cfg.transfer_steps, seed=self.cfg.seed)))
+        out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"])
+        bad = [k for k, v in out.items() if isinstance(v, float) and math.isnan(v)]
+        if bad:
+            raise FloatingPointError(f"evaluation produced NaN for {bad}")
+        return out
+
+    def samples(self, writer: TrialWriter, step: int) -> None:
+        img, spec = self.model.generate(self.z_grid)
+        writer.pairs("samples/pairs", img, spec, step)
+        writer.audio("samples/audio", spec, self.manifest["audio"], step)
+
+    @staticmethod
+    def progress(metrics: dict[str, float]) -> str:
+        return (f"sync_rate={metrics['sync_rate']:.3f} fid_image={metrics['fid_image']:.2f} "
+                f"loss_d_image={metrics['loss_d_image']:.3f} loss_d_audio={metrics['loss_d_audio']:.3f} "
+                f"loss_g_sync={metrics['loss_g_sync']:.3f}")

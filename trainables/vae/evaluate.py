@@ -1,0 +1,55 @@
+"""VAE / VAE-GAN evaluation on rank 0: the slides' accuracy on images generated from test audio, FID/KID."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from trainables.classifiers import load_classifiers, predict
+from trainables.data import load_split
+from trainables.metrics import class_coverage, fid_kid, label_accuracy
+from trainables.tensorboard_log import TrialWriter
+from trainables.vae.config import AudioToImageConfig
+from trainables.vae.model import AudioToImage
+
+
+class AudioToImageEvaluator:
+    """Translates the first ``eval_samples`` test clips to images and judges them with LeNet-5."""
+
+    scalars = ("image_acc_from_audio", "class_coverage_image", "fid_image", "kid_image")
+    final_scalars = ()
+
+    def __init__(self, model: AudioToImage, cfg: AudioToImageConfig, manifest: dict, device: torch.device | str) -> None:
+        self.model, self.cfg, self.device = model, cfg, device
+        self.clf_a, _, self.clf_acc = load_classifiers(cfg.classifier_path, device)
+        test = load_split(cfg.corpus_dir, "test")
+        n = min(cfg.eval_samples, len(test))
+        self.n_classes = len(manifest.get("classes", {}).get("image", [])) or int(test.label.max() + 1)
+        self.audio = test.audios(slice(0, n)).to(device)
+        self.labels = torch.from_numpy(test.label[:n])
+        self.real_images = test.images(slice(0, n)).to(device)
+
+    @torch.no_grad()
+    def metrics(self, final: bool) -> dict[str, float]:
+        images = self.model.images_from_audio(self.audio)
+        pred = predict(self.clf_a, images)
+        out = {
+            "image_acc_from_audio": label_accuracy(pred, self.labels),
+            "class_coverage_image": class_coverage(pred, self.n_classes),
+        }
+        fk = fid_kid(self.real_images, images, self.clf_a, seed=self.cfg.seed)
+        out.update(fid_image=fk["fid"], kid_image=fk["kid"], classifier_acc_image=self.clf_acc["image"])
+        bad = [k for k, v in out.items() if math.isnan(v)]
+        if bad:
+            raise FloatingPointError(f"evaluation produced NaN for {bad}")
+        return out
+
+    def samples(self, writer: TrialWriter, step: int) -> None:
+        """Grid of (image generated from a test clip | that clip's spectrogram)."""
+        k = self.cfg.image_grid_size
+        writer.pairs("samples/audio_to_image", self.model.images_from_audio(self.audio[:k]), self.audio[:k], step)
+
+    @staticmethod
+    def progress(metrics: dict[str, float]) -> str:
+        losses = " ".join(f"{k}={metrics[k]:.3f}" for k in ("loss_reconstruction", "loss_kl", "loss_d_image") if k in metrics)
+        return f"image_acc_from_audio={metrics['image_acc_from_audio']:.3f} fid_image={metrics['fid_image']:.2f} {losses}"
