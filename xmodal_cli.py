@@ -1,4 +1,4 @@
-"""Console-script entry points (``xmodal-tune``, ``xmodal-prep``).
+"""Console-script entry points (``xmodal-tune``, ``xmodal-prep``, ``xmodal-report``, ``xmodal-generate``).
 
 An installed package named ``platform`` loses to the standard library's module on ``sys.path``,
 so these entry points load this project's ``platform`` package by its path first. Its
@@ -27,6 +27,20 @@ def _load_platform_package() -> None:
 def tune() -> None:
     _load_platform_package()
     from platform.tune import main
+
+    raise SystemExit(main())
+
+
+def report() -> None:
+    _load_platform_package()
+    from platform.report import main
+
+    raise SystemExit(main())
+
+
+def generate() -> None:
+    _load_platform_package()
+    from platform.generate import main
 
     raise SystemExit(main())
 

@@ -1,0 +1,313 @@
+"""``python -m platform.generate --checkpoint PATH``: samples of a trained model as PNG and wav.
+
+The checkpoint is a directory holding ``state.pt`` (``trainables.checkpoint``: a Train checkpoint,
+or ``results/<study>/best/checkpoint`` written by ``platform.report``). The trainable is the one
+whose config schema has exactly the keys of the saved config; the corpus is the config's
+``corpus_dir`` (``--corpus`` when it has moved). Written under ``--out`` (default: ``generated/``
+beside the checkpoint directory):
+
+- SyncGAN: ``pairs/``: image/audio pairs generated from one code each (PNG image, the audio
+  column as a PNG spectrogram and as wav), with ``pairs.png`` (a grid); ``transfer/``: test pairs
+  translated both ways by latent recovery (image -> audio, audio -> image), each with its source
+  and the real partner, and a grid per direction (rows: source | translated | real partner).
+- VAE, VAE-GAN: ``from_audio/``: the image generated from each test clip (PNG), the clip as wav and
+  spectrogram PNG, the real image, and ``from_audio.png`` (rows: clip | generated | real image).
+- ``index.json``: every file written, with labels, codes' seeds and settings.
+
+Audio is written as wav only for corpora whose audio column is sound (log-mel: Griffin-Lim,
+folded waveform: unfolded); a second image modality gets PNGs. The output directory is built
+under a temporary name and renamed into place.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STATE_FILE = "state.pt"  # trainables.checkpoint.STATE_FILE
+
+
+class GenerateError(ValueError):
+    """The checkpoint or its corpus cannot be used; the message names the file."""
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def read_state(checkpoint: str | Path) -> tuple[Path, dict[str, Any]]:
+    """(checkpoint directory, the contents of its state.pt)."""
+    import torch
+
+    path = Path(checkpoint)
+    if path.is_file() and path.name == STATE_FILE:
+        path = path.parent
+    state_path = path / STATE_FILE
+    if not state_path.is_file():
+        raise GenerateError(f"{path}: not a training checkpoint (no {STATE_FILE}); give a checkpoint_* directory "
+                            f"or results/<study>/best/checkpoint")
+    state = torch.load(state_path, map_location="cpu", weights_only=True)
+    for key in ("config", "model"):
+        if key not in state:
+            raise GenerateError(f"{state_path}: no {key!r} entry (keys: {sorted(state)})")
+    return path, state
+
+
+def infer_trainable(config: dict[str, Any], where: str = "checkpoint") -> str:
+    """The trainable whose config schema has exactly the saved config's keys."""
+    import dataclasses
+
+    from trainables.registry import TRAINABLES
+
+    keys = set(config)
+    exact = [name for name, t in TRAINABLES.items() if {f.name for f in dataclasses.fields(t.config_cls)} == keys]
+    if len(exact) == 1:
+        return exact[0]
+    close = {name: sorted(keys ^ {f.name for f in dataclasses.fields(t.config_cls)}) for name, t in TRAINABLES.items()}
+    raise GenerateError(f"{where}: the saved config matches {'several' if exact else 'no'} trainable config schema "
+                        f"exactly; keys that differ per trainable: {close}")
+
+
+def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device: str = "cpu"):
+    """(trainable name, model with the checkpoint's weights, its config, corpus dir, manifest)."""
+    from trainables.config import from_dict
+    from trainables.data import read_manifest, shapes
+    from trainables.registry import get_trainable
+
+    path, state = read_state(checkpoint)
+    name = infer_trainable(state["config"], str(path / STATE_FILE))
+    spec = get_trainable(name)
+    cfg = from_dict(spec.config_cls, state["config"], where=str(path / STATE_FILE))
+    corpus_dir = Path(corpus or cfg.corpus_dir)
+    if not str(corpus or cfg.corpus_dir):
+        raise GenerateError(f"{path / STATE_FILE}: the saved config names no corpus_dir; pass --corpus")
+    if not (corpus_dir / "manifest.json").is_file():
+        raise GenerateError(f"{path / STATE_FILE}: corpus {corpus_dir} has no manifest.json (moved? pass --corpus DIR, "
+                            "or rebuild it with python -m data_prep build ...)")
+    manifest = read_manifest(corpus_dir)
+    shape_a, shape_b = shapes(manifest)
+    model = spec.model_cls(cfg, shape_a, shape_b)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as e:
+        raise GenerateError(f"{path / STATE_FILE}: weights do not fit a {name} built for corpus {corpus_dir} "
+                            f"({str(e).splitlines()[0]})") from None
+    return name, model.to(device), cfg, corpus_dir, manifest
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def to_uint8(x) -> np.ndarray:
+    """A [1, H, W] or [H, W] tensor/array in [-1, 1] -> uint8 [H, W]."""
+    a = np.asarray(x.detach().float().cpu() if hasattr(x, "detach") else x, dtype=np.float32)
+    a = a.reshape(a.shape[-2], a.shape[-1])
+    return ((np.clip(a, -1, 1) + 1) * 127.5).round().astype(np.uint8)
+
+
+def write_png(path: Path, x, spectrogram: bool = False) -> str:
+    """One sample as a grey PNG; spectrograms are flipped so low frequencies are at the bottom."""
+    from PIL import Image
+
+    a = to_uint8(x)
+    Image.fromarray(np.ascontiguousarray(a[::-1] if spectrogram else a)).save(path)
+    return path.name
+
+
+def write_grid(path: Path, rows: list[list[Any]], spectrogram: list[bool], pad: int = 2) -> str:
+    """Rows of tiles (each [H, W] in [-1, 1]) side by side, all padded to a common tile size."""
+    from PIL import Image
+
+    tiles = [[np.ascontiguousarray(to_uint8(t)[::-1]) if spec else to_uint8(t) for t, spec in zip(row, spectrogram)] for row in rows]
+    h = max(t.shape[0] for row in tiles for t in row)
+    widths = [max(row[c].shape[1] for row in tiles) for c in range(len(spectrogram))]
+    canvas = np.full((len(rows) * (h + pad) + pad, sum(widths) + pad * (len(widths) + 1)), 255, np.uint8)
+    for r, row in enumerate(tiles):
+        x0 = pad
+        for c, t in enumerate(row):
+            y = pad + r * (h + pad) + (h - t.shape[0]) // 2
+            canvas[y:y + t.shape[0], x0:x0 + t.shape[1]] = t
+            x0 += widths[c] + pad
+    Image.fromarray(canvas).save(path)
+    return path.name
+
+
+def write_wav(path: Path, x, audio: dict) -> str | None:
+    """The audio-column sample as a wav (None when the corpus's audio column is no sound)."""
+    import soundfile
+
+    from trainables.audio import spectrogram_to_audio
+
+    arr = np.asarray(x.detach().float().cpu() if hasattr(x, "detach") else x, dtype=np.float32)
+    out = spectrogram_to_audio(arr.reshape(arr.shape[-2], arr.shape[-1]), audio) if audio else None
+    if out is None:
+        return None
+    wave, rate = out
+    soundfile.write(str(path), wave, rate, subtype="PCM_16")
+    return path.name
+
+
+def _test_rows(n_test: int, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_test, size=min(n, n_test), replace=False))
+
+
+def _class_name(manifest: dict, modality: str, label: int) -> str:
+    names = manifest.get("classes", {}).get(modality) or []
+    return str(names[label]) if 0 <= label < len(names) else str(label)
+
+
+def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: int, seed: int,
+                     transfer_steps: int | None, transfer_n: int | None) -> dict[str, Any]:
+    import torch
+
+    from trainables.data import load_split
+    from trainables.transfer import TransferConfig, transfer
+
+    audio = manifest.get("audio", {})
+    index: dict[str, Any] = {"pairs": [], "transfer": {}}
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, cfg.z_dim, generator=gen)
+    img, spec = model.generate(z)  # batch statistics, as in training (SyncGAN.generate)
+    (out / "pairs").mkdir()
+    for i in range(n):
+        entry = {"code": i, "image": f"pairs/{write_png(out / 'pairs' / f'{i:03d}_image.png', img[i])}",
+                 "audio_png": f"pairs/{write_png(out / 'pairs' / f'{i:03d}_audio.png', spec[i], spectrogram=True)}"}
+        wav = write_wav(out / "pairs" / f"{i:03d}_audio.wav", spec[i], audio)
+        if wav:
+            entry["audio_wav"] = f"pairs/{wav}"
+        index["pairs"].append(entry)
+    index["pairs_grid"] = write_grid(out / "pairs.png", [[img[i], spec[i]] for i in range(n)], [False, True])
+
+    test = load_split(corpus_dir, "test")
+    rows = _test_rows(len(test), transfer_n if transfer_n is not None else n, seed)
+    if len(rows) == 0:
+        return index
+    x_a, x_b = test.images(rows), test.audios(rows)
+    tcfg = TransferConfig(steps=transfer_steps or cfg.transfer_steps, seed=seed)
+    index["transfer_config"] = {"steps": tcfg.steps, "restarts": tcfg.restarts, "batchnorm": tcfg.batchnorm, "seed": seed}
+    for direction, src, real, src_spec in (("image_to_audio", x_a, x_b, False), ("audio_to_image", x_b, x_a, True)):
+        translated, rec = transfer(model, src, "a_to_b" if direction == "image_to_audio" else "b_to_a", tcfg)
+        d = out / "transfer" / direction
+        d.mkdir(parents=True)
+        items = []
+        for j, row in enumerate(rows):
+            label = int(test.label[row])
+            item = {"test_row": int(row), "pair_id": int(test.pair_id[row]), "label": label,
+                    "class": _class_name(manifest, "image", label), "recovery_mse": float(rec.loss[j])}
+            item["source"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_source.png', src[j], spectrogram=src_spec)}"
+            item["translated"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_translated.png', translated[j], spectrogram=not src_spec)}"
+            item["real_partner"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_real_partner.png', real[j], spectrogram=not src_spec)}"
+            audio_items = ([("source_wav", src[j])] if src_spec else
+                           [("translated_wav", translated[j]), ("real_partner_wav", real[j])])
+            for key, x in audio_items:
+                wav = write_wav(d / f"{j:03d}_{key[:-4]}.wav", x, audio)
+                if wav:
+                    item[key] = f"transfer/{direction}/{wav}"
+            items.append(item)
+        grid = write_grid(out / "transfer" / f"{direction}.png",
+                          [[src[j], translated[j], real[j]] for j in range(len(rows))], [src_spec, not src_spec, not src_spec])
+        index["transfer"][direction] = {"grid": f"transfer/{grid}", "items": items}
+    return index
+
+
+def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: int, seed: int) -> dict[str, Any]:
+    from trainables.data import load_split
+
+    audio = manifest.get("audio", {})
+    test = load_split(corpus_dir, "test")
+    rows = _test_rows(len(test), n, seed)
+    clips, real = test.audios(rows), test.images(rows)
+    images = model.images_from_audio(clips)  # posterior means, eval-mode BatchNorm (the slides' evaluation)
+    d = out / "from_audio"
+    d.mkdir()
+    items = []
+    for j, row in enumerate(rows):
+        label = int(test.label[row])
+        item = {"test_row": int(row), "pair_id": int(test.pair_id[row]), "label": label,
+                "class": _class_name(manifest, "image", label),
+                "generated": f"from_audio/{write_png(d / f'{j:03d}_generated.png', images[j])}",
+                "source_png": f"from_audio/{write_png(d / f'{j:03d}_source.png', clips[j], spectrogram=True)}",
+                "real_image": f"from_audio/{write_png(d / f'{j:03d}_real_image.png', real[j])}"}
+        wav = write_wav(d / f"{j:03d}_source.wav", clips[j], audio)
+        if wav:
+            item["source_wav"] = f"from_audio/{wav}"
+        items.append(item)
+    grid = write_grid(out / "from_audio.png", [[clips[j], images[j], real[j]] for j in range(len(rows))], [True, False, False])
+    return {"from_audio": {"grid": grid, "items": items}}
+
+
+def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16, seed: int = 0,
+             corpus: str | Path | None = None, transfer_steps: int | None = None,
+             transfer_n: int | None = None) -> dict[str, Any]:
+    """Write the samples of ``checkpoint`` under ``out``; returns the index (also ``out/index.json``)."""
+    import torch
+
+    if n < 2:
+        raise GenerateError(f"--n must be >= 2 (generators normalize with batch statistics), got {n}")
+    name, model, cfg, corpus_dir, manifest = load_model(checkpoint, corpus)
+    ckpt_dir = Path(checkpoint)
+    ckpt_dir = ckpt_dir.parent if ckpt_dir.name == STATE_FILE else ckpt_dir
+    out = Path(out) if out is not None else ckpt_dir.resolve().parent / "generated"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    torch.manual_seed(seed)
+    try:
+        index: dict[str, Any] = {"checkpoint": str(ckpt_dir.resolve()), "trainable": name, "corpus_dir": str(corpus_dir),
+                                 "corpus": manifest.get("corpus"), "n": n, "seed": seed}
+        if name == "syncgan":
+            index.update(generate_syncgan(model, cfg, corpus_dir, manifest, tmp, n, seed, transfer_steps, transfer_n))
+        else:
+            index.update(generate_audio_to_image(model, cfg, corpus_dir, manifest, tmp, n, seed))
+        index["wav_written"] = any(p.suffix == ".wav" for p in tmp.rglob("*.wav"))
+        (tmp / "index.json").write_text(json.dumps(index, indent=2))
+        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    index["out"] = str(out)
+    return index
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m platform.generate", description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", required=True, help="a checkpoint directory holding state.pt")
+    p.add_argument("--out", help="output directory (default: generated/ beside the checkpoint directory)")
+    p.add_argument("--n", type=int, default=16, help="samples generated, and test pairs translated (default: 16)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the codes and of the test pairs chosen (default: 0)")
+    p.add_argument("--corpus", help="corpus directory (default: the checkpoint config's corpus_dir)")
+    p.add_argument("--transfer-steps", type=int, help="latent-recovery steps per restart (default: the config's transfer_steps)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        index = generate(args.checkpoint, args.out, args.n, args.seed, args.corpus, args.transfer_steps)
+    except (GenerateError, FileNotFoundError, ValueError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    files = sum(1 for _ in Path(index["out"]).rglob("*") if _.is_file())
+    parts = [f"{len(index['pairs'])} generated pairs"] if "pairs" in index else []
+    parts += [f"{len(v['items'])} transfers {k.replace('_', ' ')}" for k, v in index.get("transfer", {}).items()]
+    if "from_audio" in index:
+        parts.append(f"{len(index['from_audio']['items'])} images from test audio")
+    print(f"{index['trainable']} checkpoint {index['checkpoint']}: {', '.join(parts)}"
+          f"{'' if index['wav_written'] else ' (no wav: the corpus audio column is not sound)'}")
+    print(f"written: {index['out']}/ ({files} files, index.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""platform.generate on checkpoints written by really running ``trainables.loop.fit`` (SyncGAN, VAE)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+N = 3
+
+
+def fit_checkpoint(trainable: str, dest: Path, overrides: dict) -> Path:
+    """Run ``fit`` for 1 epoch of 2 steps and keep its last checkpoint in ``dest``."""
+    from trainables.config import from_dict
+    from trainables.loop import fit
+    from trainables.registry import get_trainable
+
+    cfg = from_dict(get_trainable(trainable).config_cls, {
+        "epochs": 1, "steps_per_epoch": 2, "batch_size": 16, "width": 8, "z_dim": 8, "eval_samples": 32,
+        "image_grid_size": 4, **overrides})
+
+    def report(metrics: dict, checkpoint_dir: str | None) -> None:
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(checkpoint_dir, dest)
+
+    fit(trainable, cfg, report)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory, tiny_corpus_dir, tiny_classifiers_path) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("generate-ckpt")
+    common = {"corpus_dir": str(tiny_corpus_dir), "classifier_path": str(tiny_classifiers_path)}
+    return {
+        "syncgan": fit_checkpoint("syncgan", root / "syncgan" / "checkpoint", {**common, "transfer_samples": 0}),
+        "vae": fit_checkpoint("vae", root / "vae" / "checkpoint", {**common, "fc_width": 32}),
+    }
+
+
+def png(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        assert im.mode == "L"
+        return np.asarray(im)
+
+
+def test_infer_trainable_matches_config_keys_exactly():
+    from platform.generate import GenerateError, infer_trainable
+    from trainables.registry import TRAINABLES
+
+    for name, spec in TRAINABLES.items():
+        assert infer_trainable(dataclasses.asdict(spec.config_cls())) == name
+    config = {**dataclasses.asdict(TRAINABLES["vae"].config_cls()), "surprise": 1}
+    with pytest.raises(GenerateError, match="surprise"):
+        infer_trainable(config)
+
+
+def test_syncgan_pairs_and_transfers(checkpoints, tmp_path, tiny_corpus_dir):
+    import soundfile
+
+    from platform.generate import generate, load_model, to_uint8
+    from trainables.data import load_split
+
+    out = tmp_path / "out"
+    index = generate(checkpoints["syncgan"], out, n=N, seed=3, transfer_steps=5)
+    assert index["trainable"] == "syncgan" and json.loads((out / "index.json").read_text())["pairs"] == index["pairs"]
+
+    # the pairs are the model's own samples for the seed's codes, pixel for pixel
+    _, model, cfg, _, manifest = load_model(checkpoints["syncgan"])
+    img, spec = model.generate(torch.randn(N, cfg.z_dim, generator=torch.Generator().manual_seed(3)))
+    assert len(index["pairs"]) == N
+    for i, pair in enumerate(index["pairs"]):
+        assert np.array_equal(png(out / pair["image"]), to_uint8(img[i])) and png(out / pair["image"]).shape == (28, 28)
+        assert np.array_equal(png(out / pair["audio_png"]), to_uint8(spec[i])[::-1])  # low frequencies at the bottom
+        wave, rate = soundfile.read(out / pair["audio_wav"])
+        assert rate == manifest["audio"]["features"]["sample_rate"] and len(wave) > 1000 and np.abs(wave).max() > 0.1
+    assert png(out / index["pairs_grid"]).shape[0] == N * (48 + 2) + 2  # one row per pair, spectrogram height
+
+    test = load_split(tiny_corpus_dir, "test")
+    for direction, src_is_image in (("image_to_audio", True), ("audio_to_image", False)):
+        t = index["transfer"][direction]
+        assert len(t["items"]) == N and (out / t["grid"]).is_file()
+        for item in t["items"]:
+            row = item["test_row"]
+            assert test.pair_id[row] == item["pair_id"] and test.label[row] == item["label"]
+            image, audio = to_uint8(test.images([row])[0]), to_uint8(test.audios([row])[0])[::-1]
+            source, partner = (image, audio) if src_is_image else (audio, image)
+            assert np.array_equal(png(out / item["source"]), source)
+            assert np.array_equal(png(out / item["real_partner"]), partner)
+            assert png(out / item["translated"]).shape == partner.shape
+            assert item["recovery_mse"] >= 0
+            wavs = ["translated_wav", "real_partner_wav"] if src_is_image else ["source_wav"]
+            assert all(soundfile.info(out / item[k]).frames > 1000 for k in wavs)
+    assert index["transfer_config"]["steps"] == 5
+
+
+def test_vae_images_from_test_audio(checkpoints, capsys, tiny_corpus_dir):
+    from platform.generate import load_model, main, to_uint8
+    from trainables.data import load_split
+
+    assert main(["--checkpoint", str(checkpoints["vae"] / "state.pt"), "--n", str(N), "--seed", "1"]) == 0
+    printed = capsys.readouterr().out
+    out = checkpoints["vae"].parent / "generated"  # default: beside the checkpoint directory
+    assert f"vae checkpoint {checkpoints['vae']}" in printed and f"{N} images from test audio" in printed
+    index = json.loads((out / "index.json").read_text())
+    assert index["trainable"] == "vae" and "pairs" not in index and "transfer" not in index
+    _, model, _, _, _ = load_model(checkpoints["vae"])
+    test = load_split(tiny_corpus_dir, "test")
+    rows = [item["test_row"] for item in index["from_audio"]["items"]]
+    assert len(rows) == N == len(set(rows))
+    images = model.images_from_audio(test.audios(rows))
+    for j, item in enumerate(index["from_audio"]["items"]):
+        assert np.array_equal(png(out / item["generated"]), to_uint8(images[j]))
+        assert np.array_equal(png(out / item["real_image"]), to_uint8(test.images([item["test_row"]])[0]))
+        assert (out / item["source_wav"]).stat().st_size > 1000
+    grid = png(out / index["from_audio"]["grid"])
+    assert grid.shape == (N * (48 + 2) + 2, 48 + 28 + 28 + 4 * 2)
+
+    # a second run replaces the directory whole
+    (out / "stale.txt").write_text("old")
+    assert main(["--checkpoint", str(checkpoints["vae"]), "--n", "2", "--seed", "1"]) == 0
+    assert not (out / "stale.txt").exists() and len(json.loads((out / "index.json").read_text())["from_audio"]["items"]) == 2
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_clear_errors(checkpoints, tmp_path, capsys, tiny_corpus_dir):
+    from platform.generate import main
+
+    assert main(["--checkpoint", str(tmp_path)]) == 2
+    assert f"{tmp_path}: not a training checkpoint (no state.pt)" in capsys.readouterr().err
+
+    moved = tmp_path / "moved"
+    state = torch.load(checkpoints["syncgan"] / "state.pt", weights_only=True)
+    state["config"]["corpus_dir"] = str(tmp_path / "gone")
+    moved.mkdir()
+    torch.save(state, moved / "state.pt")
+    assert main(["--checkpoint", str(moved), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "gone") in err and "--corpus" in err and not (tmp_path / "o").exists()
+    assert main(["--checkpoint", str(moved), "--out", str(tmp_path / "o"), "--corpus", str(tiny_corpus_dir),
+                 "--n", "2", "--transfer-steps", "1"]) == 0  # a moved corpus is found with --corpus
+    assert json.loads((tmp_path / "o" / "index.json").read_text())["corpus_dir"] == str(tiny_corpus_dir)
+
+    assert main(["--checkpoint", str(checkpoints["syncgan"]), "--n", "1"]) == 2
+    assert "--n must be >= 2" in capsys.readouterr().err
