@@ -84,7 +84,7 @@ def main() -> int:
     clf = ensure_classifiers(corpus, epochs_image=1, epochs_audio=2)
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     base = dict(corpus_dir=str(corpus), classifier_path=str(clf), width=args.width, batch_size=args.batch_size,
-                epochs=args.epochs, eval_samples=100)
+                epochs=args.epochs, eval_samples=100, transfer_samples=0)
 
     print(f"machine: {cpus} CPU, torch {torch.__version__}, ray {ray.__version__}, device cpu; "
           f"corpus {corpus.name} ({10 * args.per_class} pairs), width {args.width}, batch {args.batch_size}, "

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_study_arguments(p, "--study", "--set num_samples=4 --set config.epochs=2")
     p.add_argument("--name", help="experiment name (default: <study>-<timestamp>)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved study and exit")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted experiment (--name, default: the latest): finished trials are kept")
     p.add_argument("--storage", help="Optuna storage URL, password as ${VAR} from the environment "
                    f"(default: the study's storage key, ${{{ENV_STORAGE}}}, else SQLite in the results directory)")
     return p
@@ -64,12 +66,24 @@ def _scheduler(study: Study):
     )
 
 
+def latest_experiment(results: Results) -> str:
+    """The newest experiment (a directory with run_info.json) of a local results directory."""
+    if not results.is_local:
+        raise StudyError(f"{results.uri}: name the experiment to resume with --name (no listing of remote results)")
+    runs = sorted((p for p in results.local_path().glob("*/run_info.json")), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise StudyError(f"--resume: no experiment under {results.uri} to resume")
+    return runs[-1].parent.name
+
+
 def run(study: Study, results_root: str | Path, data_root: Path, name: str | None = None, address: str | None = None,
-        storage_url: str | None = None) -> dict:
+        storage_url: str | None = None, resume: bool = False) -> dict:
     """Run the study; returns the summary (also written to <experiment>/summary.json).
 
     ``results_root``: a path or a pyarrow filesystem URI (s3://...); ``storage_url``: the Optuna
     database (default: the study's, ``$XMODAL_OPTUNA_STORAGE``, else SQLite in the results directory).
+    ``resume`` continues the experiment ``name`` (default: the latest): finished trials are kept,
+    unfinished and errored ones run again; the summary says ``interrupted`` if it stops early again.
     """
     from ray import tune
 
@@ -81,57 +95,74 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     url, url_source = optuna_url(storage_url, study.storage, results)
     storage = connect(url)  # fails here, before Ray and any trial, if unreachable
     init_ray(address)
+    if resume:
+        name = name or latest_experiment(results)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}
     experiment = results.child(name)
-    experiment.write_json("run_info.json", {
+    if resume and not tune.Tuner.can_restore(experiment.path, storage_filesystem=None if results.is_local else results.fs):
+        raise StudyError(f"--resume: {experiment.uri} holds no Tune experiment state to resume")
+    experiment.write_json("run_info-resumed.json" if resume else "run_info.json", {
         "study": study.raw, "preset": study.preset, "resources": study.resources, "fixed_config": fixed,
         "optuna_storage": redact(url), "optuna_storage_from": url_source,
         "classifier_test_accuracy": clf_acc, **provenance(),
     })
     res = study.resources
     trainable = tune.with_resources(
-        tune.with_parameters(tune_trial, trainable=study.trainable, fixed=fixed, workers=res),
+        tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, workers=res),
         {"cpu": float(res.get("trial_cpus", 0.01))},
     )
-    tuner = tune.Tuner(
-        trainable,
-        tune_config=tune.TuneConfig(
-            search_alg=_searcher(study, storage), scheduler=_scheduler(study), num_samples=study.num_samples,
-            max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
-        ),
-        run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True)),
-    )
+    if resume:
+        tuner = tune.Tuner.restore(experiment.path, trainable, resume_unfinished=True, resume_errored=True,
+                                   storage_filesystem=None if results.is_local else results.fs)
+    else:
+        tuner = tune.Tuner(
+            trainable,
+            tune_config=tune.TuneConfig(
+                search_alg=_searcher(study, storage), scheduler=_scheduler(study), num_samples=study.num_samples,
+                max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
+            ),
+            run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True)),
+        )
     t0 = time.time()
     grid = tuner.fit()
-    summary = summarize(study, grid, experiment.uri, time.time() - t0)
-    summary["optuna_storage"] = redact(url)
+    statuses = [t.status for t in grid._experiment_analysis.trials]  # noqa: SLF001 (no public accessor)
+    interrupted = len(statuses) < study.num_samples or any(s not in ("TERMINATED", "ERROR") for s in statuses)
+    summary = summarize(study, grid, experiment.uri, time.time() - t0, interrupted)
+    summary.update(optuna_storage=redact(url), interrupted=interrupted, resumed=resume,
+                   trial_states={s: statuses.count(s) for s in sorted(set(statuses))})
     experiment.write_json("summary.json", summary)
     return summary
 
 
-def summarize(study: Study, grid, experiment_dir: str, seconds: float) -> dict:
+def summarize(study: Study, grid, experiment_dir: str, seconds: float, interrupted: bool = False) -> dict:
+    """The summary of a finished (or interrupted) experiment; best is None if no trial reported yet."""
     errors = [str(r.error) for r in grid if r.error]
     ok = [r for r in grid if not r.error and r.metrics and study.metric in r.metrics]
-    if not ok:
+    if not ok and not interrupted:
         raise RuntimeError(f"no trial of {study.name} reported {study.metric!r}; errors: {errors}")
-    best = grid.get_best_result(metric=study.metric, mode=study.mode, scope="last")
-    keys = [study.metric, "class_coverage_image", "class_coverage_audio", "loss_g_sync", "loss_s", "epoch"]
-    return {
+    summary = {
         "study": study.name, "experiment_dir": str(experiment_dir), "wall_seconds": round(seconds, 1),
-        "trials": len(grid), "trials_failed": len(errors), "errors": errors,
-        "best": {
+        "trials": len(grid), "trials_failed": len(errors), "errors": errors, "best": None,
+    }
+    if ok:
+        best = grid.get_best_result(metric=study.metric, mode=study.mode, scope="last")
+        keys = [study.metric, "class_coverage_image", "class_coverage_audio", "fid_image", "loss_g_sync", "loss_s", "epoch"]
+        summary["best"] = {
             "trial_dir": best.path, "config": {p.name: best.config.get(p.name) for p in study.search},
             "metrics": {k: best.metrics.get(k) for k in keys if k in best.metrics},
-            "checkpoint": best.metrics.get("checkpoint_path"),
-        },
-    }
+            "checkpoint": best.metrics.get("checkpoint_path"),  # Train's checkpoint, via TuneReportCallback
+        }
+    return summary
 
 
 def print_summary(s: dict) -> None:
     b = s["best"]
     print(f"\n=== study {s['study']}: {s['trials']} trials ({s['trials_failed']} failed) in {s['wall_seconds']:.0f} s ===")
+    if b is None:
+        print("no trial has reported yet")
+        return
     print("best trial config:", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in b["config"].items()))
     print("best trial metrics:", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in b["metrics"].items()))
     print("checkpoint:       ", b["checkpoint"])
@@ -154,11 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         print(yaml.safe_dump({"name": study.name, "preset": study.preset, "resources": study.resources, **study.raw}, sort_keys=False))
         return 0
     try:
-        summary = run(study, args.results, Path(args.data), args.name, args.address, args.storage)
+        summary = run(study, args.results, Path(args.data), args.name, args.address, args.storage, args.resume)
     except (FileNotFoundError, StudyError, StorageError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print_summary(summary)
+    if summary["interrupted"]:
+        print(f"interrupted: {summary['trial_states']}; continue with: python -m platform.tune --study {args.study} "
+              f"--resume --name {Path(summary['experiment_dir'].split('?')[0]).name}")
+        return 130
     return 0
 
 

@@ -102,30 +102,37 @@ def load_split(corpus_dir: str | Path, split: str) -> PairArrays:
     return decode(table, *shapes(manifest))
 
 
-READ_CPUS = 0.1
-"""CPU per Ray Data read task: trials and Train workers hold most of a small machine's CPUs, and
-read tasks asking for a whole CPU would wait for them forever."""
+def ray_dataset(corpus_dir: str | Path, split: str, blocks: int = 16):
+    """The split as a Ray Dataset for ``TorchTrainer(datasets=...)``, in pair-id order.
 
-
-def ray_dataset(corpus_dir: str | Path, split: str):
-    """The split as a Ray Dataset (for ``TorchTrainer(datasets=...)`` and ``get_dataset_shard``)."""
+    The Parquet files are read here with pyarrow and handed to Ray as blocks
+    (``ray.data.from_blocks``), which starts no Ray task: Ray Data's own readers (file listing,
+    metadata) ask for a whole CPU per task, which a machine or cluster whose CPUs are held by trials
+    and Train workers in fractions never frees, and the trial would wait forever.
+    """
     import ray.data
 
-    return ray.data.read_parquet(split_files(corpus_dir, split), num_cpus=READ_CPUS).select_columns(COLUMNS)
+    manifest = read_manifest(corpus_dir)
+    files = split_files(corpus_dir, split, manifest)
+    table = pa.concat_tables([pq.read_table(f, columns=COLUMNS) for f in files]).sort_by("pair_id")
+    n = table.num_rows
+    k = max(1, min(blocks, n))
+    return ray.data.from_blocks([table.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)])
 
 
-def arrays_from_shard(shard, manifest: dict) -> PairArrays:
-    """A worker's Ray Data shard (``ray.train.get_dataset_shard``), read once into compact arrays.
+def arrays_from_shard(shard, manifest: dict, rank: int = 0, world: int = 1) -> PairArrays:
+    """This worker's rows of the Ray Dataset it was given (``ray.train.get_dataset_shard``).
 
-    The corpora fit in memory (uint8 images, float16 spectrograms: ~5 KB a pair), so the worker
-    reads its shard in one pass and shuffles locally every epoch; rows are sorted by pair id so
-    the epoch order depends only on the seed and the rows the shard holds.
+    Every worker iterates the whole (unsplit) dataset once and keeps rows rank, rank + world, ...
+    of the pair-id order: the same rows for a rank on every run, and no Ray Data split task (see
+    ``ray_dataset``). The corpora fit in memory (uint8 images, float16 spectrograms: ~5 KB a pair);
+    the worker shuffles its rows locally every epoch.
     """
     blocks = [b for b in shard.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2) if b.num_rows]
     if not blocks:
-        raise ValueError("this worker's dataset shard is empty: fewer pairs than workers?")
+        raise ValueError("the worker's dataset is empty")
     table = pa.concat_tables([b.select(COLUMNS) for b in blocks]).sort_by("pair_id")
-    return decode(table, *shapes(manifest))
+    return decode(table, *shapes(manifest)).shard(rank, world)
 
 
 def batches(

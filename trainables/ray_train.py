@@ -39,7 +39,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     device = ray.train.torch.get_device()
     node_id = ray.get_runtime_context().get_node_id()
-    train = arrays_from_shard(ray.train.get_dataset_shard("train"), read_manifest(cfg.corpus_dir))
+    train = arrays_from_shard(ray.train.get_dataset_shard("train"), read_manifest(cfg.corpus_dir), rank, world)
 
     def report(metrics: dict, checkpoint_dir: str | None) -> None:
         ckpt = ray.train.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
@@ -55,24 +55,14 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             run(resume_dir=resume_dir)
 
 
-def _ordered_ingest():
-    """Train's ingest options, with blocks in file order: each rank gets the same rows every run."""
-    from ray.train import DataConfig
-
-    options = DataConfig.default_ingest_options()
-    options.preserve_order = True
-    return options
-
-
 def make_trainer(
     trainable: str, loop_config: dict[str, Any], workers: dict[str, Any], name: str, storage_path: str,
     storage_filesystem=None, callbacks: list | None = None,
 ):
     """The TorchTrainer for one run of ``trainable`` (used by Tune trials and by ``platform.train``).
 
-    The corpus's train split is read with Ray Data here, before the workers hold their CPUs
-    (Ray Data's file listing asks for a whole CPU, which a small machine full of Train workers
-    lacks), and split across the workers (``get_dataset_shard``).
+    The corpus's train split becomes a Ray Dataset here (``trainables.data.ray_dataset``); each
+    worker takes its rows from ``get_dataset_shard`` (``trainables.data.arrays_from_shard``).
 
     ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker; max_failures (worker
     failures survived by restarting from the last checkpoint; -1: always); startup_retries
@@ -90,8 +80,10 @@ def make_trainer(
     return TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"trainable": trainable, "config": loop_config},
-        datasets={"train": ray_dataset(cfg.corpus_dir, "train").materialize()},
-        dataset_config=DataConfig(datasets_to_split="all", execution_options=_ordered_ingest()),
+        datasets={"train": ray_dataset(cfg.corpus_dir, "train")},
+        # unsplit: a streaming split with equal shards runs Ray tasks that need a whole CPU;
+        # each worker keeps its stride of the pair-id order instead (deterministic per rank)
+        dataset_config=DataConfig(datasets_to_split=[]),
         scaling_config=ScalingConfig(
             num_workers=int(workers.get("num_workers", 1)),
             use_gpu=bool(workers.get("use_gpu", False)),
@@ -114,8 +106,8 @@ def make_trainer(
     )
 
 
-def tune_trial(config: dict[str, Any], *, trainable: str, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
-    """Tune function trainable: builds a TorchTrainer for this trial's config and fits it.
+def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
+    """Tune function trainable: builds a TorchTrainer of trainable ``model`` for this trial's config and fits it.
 
     Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events and
     Train's checkpoints go to the trial's directory on Tune's storage.
@@ -132,7 +124,7 @@ def tune_trial(config: dict[str, Any], *, trainable: str, fixed: dict[str, Any],
     else:  # remote storage (s3://, gs://): TensorBoard writes locally, Tune syncs it up
         trial_dir = ctx.get_trial_dir()
     trainer = make_trainer(
-        trainable, {**fixed, **config, "tb_dir": trial_dir}, workers,
+        model, {**fixed, **config, "tb_dir": trial_dir}, workers,
         name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
         storage_path=f"{storage.trial_fs_path}/train", storage_filesystem=storage.storage_filesystem,
         callbacks=[TuneReportCallback()],

@@ -55,6 +55,17 @@ def write_tiny_corpus(root: Path, n_train: int = 200, n_test: int = 60, seed: in
     return out
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """2 shared cores: one torch thread per test process is far faster than two fighting."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory) -> Path:
     return write_tiny_corpus(tmp_path_factory.mktemp("corpus"))

@@ -23,3 +23,17 @@ def test_load_split_decodes_contract(tiny_corpus):
     assert (np.diff(train.pair_id) > 0).all()
     shards = [train.shard(r, 2) for r in range(2)]
     assert sorted(np.concatenate([s.pair_id for s in shards])) == sorted(train.pair_id)
+
+
+def test_ray_dataset_gives_each_rank_its_own_rows(ray_local, tiny_corpus):
+    from trainables.data import arrays_from_shard, ray_dataset, read_manifest
+
+    manifest = read_manifest(tiny_corpus)
+    ds = ray_dataset(tiny_corpus, "train", blocks=7)
+    assert ds.count() == 200
+    shards = [arrays_from_shard(ds.iterator(), manifest, rank, 2) for rank in range(2)]
+    ids = [set(s.pair_id.tolist()) for s in shards]
+    assert len(ids[0]) == len(ids[1]) == 100 and not ids[0] & ids[1]
+    assert ids[0] | ids[1] == set(load_split(tiny_corpus, "train").pair_id.tolist())
+    again = arrays_from_shard(ray_dataset(tiny_corpus, "train", blocks=3).iterator(), manifest, 1, 2)
+    assert np.array_equal(again.pair_id, shards[1].pair_id) and np.array_equal(again.image, shards[1].image)

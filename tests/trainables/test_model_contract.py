@@ -25,15 +25,6 @@ NETWORKS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """2 shared cores: one thread per test process is ~50x faster than two fighting."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _batch(n: int = 16, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     return (

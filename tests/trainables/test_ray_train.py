@@ -18,7 +18,7 @@ def test_two_worker_ray_train_run_reads_shards_reports_and_checkpoints(ray_local
     assert result.metrics["epoch"] == 2
     assert result.metrics["node_id"] == ray_local.get_runtime_context().get_node_id()  # where rank 0 ran
     assert 0.0 <= result.metrics["sync_rate"] <= 1.0
-    # Ray Data split the 200 training pairs between the workers: 100 rows / 16 = 6 steps each
+    # each worker keeps its half of the 200 training pairs: 100 rows / 16 = 6 steps
     assert result.metrics["steps"] == 100 // 16
     with result.checkpoint.as_directory() as d:
         state = torch.load(f"{d}/state.pt", weights_only=True)

@@ -9,14 +9,6 @@ from torch.nn.utils import parametrize
 from trainables.syncgan import SyncGAN, SyncGANConfig
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _batch(n: int = 16):
     g = torch.Generator().manual_seed(0)
     return torch.rand(n, 1, 28, 28, generator=g) * 2 - 1, torch.rand(n, 1, 48, 48, generator=g) * 2 - 1, torch.arange(n) % 10

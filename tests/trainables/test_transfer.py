@@ -14,14 +14,6 @@ Z = 8
 FAST = dict(steps=150, lr=0.05, restarts=3)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _z_true(n: int = 6) -> torch.Tensor:
     return torch.randn(n, Z, generator=torch.Generator().manual_seed(1))
 
