@@ -6,14 +6,6 @@ from trainables.vae import VAE, VAEGAN, VAEConfig, VAEGANConfig
 from trainables.vae.model import kl_divergence, reconstruction_loss
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _bands(labels: torch.Tensor, h: int, w: int, g: torch.Generator) -> torch.Tensor:
     """Dark noise with a bright band whose position is the class (as the tiny test corpus)."""
     x = torch.rand(len(labels), 1, h, w, generator=g) * 0.4 - 1
@@ -109,3 +101,19 @@ def test_configs_reject_unknown_keys_and_bad_values():
     with pytest.raises(ValueError, match="semi_rate"):
         from_dict(VAEConfig, {"semi_rate": 2})
     assert from_dict(VAEGANConfig, {"beta": "0.25", "conv_stages": None}).beta == 0.25
+
+
+def test_kl_warmup_weight_rises_linearly_and_survives_a_state_dict_round_trip():
+    torch.manual_seed(0)
+    cfg = VAEConfig(width=8, fc_width=64, z_dim=8, kl_warmup_steps=4)
+    model = VAE(cfg, (28, 28), (48, 48))
+    x_a, x_b, y = _pairs(8)
+    mask = torch.ones(len(y), dtype=torch.bool)
+    weights = [model.train_step(x_a, x_b, y, mask)["kl_weight"] for _ in range(6)]
+    assert weights == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    restored = VAE(cfg, (28, 28), (48, 48))
+    restored.load_state_dict(model.state_dict())
+    assert restored.kl_weight() == 1.0 and int(restored.steps_done) == 6
+    assert VAE(VAEConfig(width=8, fc_width=64, z_dim=8), (28, 28), (48, 48)).kl_weight() == 1.0
+    with pytest.raises(ValueError, match="kl_warmup_steps"):
+        from_dict(VAEConfig, {"kl_warmup_steps": -1})

@@ -55,11 +55,17 @@ class VAEConfig(AudioToImageConfig):
 
     fc_width: int = 1024
     """Width of the first fully connected layer of the encoder (the second has half; the decoder mirrors)."""
+    kl_warmup_steps: int = 0
+    """Training steps over which the KL weight rises linearly from 0 to 1 (0: weight 1 from the start).
+    On small corpora the encoder learns slowly and KL alone pulls every code to the prior (posterior
+    collapse: one mean image for every clip); a warm-up lets reconstruction shape the codes first."""
 
     def validate(self) -> None:
         super().validate()
         if self.fc_width < 2:
             raise ValueError(f"fc_width must be >= 2, got {self.fc_width!r}")
+        if isinstance(self.kl_warmup_steps, bool) or int(self.kl_warmup_steps) < 0:
+            raise ValueError(f"kl_warmup_steps must be >= 0, got {self.kl_warmup_steps!r}")
 
 
 @dataclass

@@ -10,7 +10,9 @@ Notation, per batch of N pairs (x_image, x_audio), of which the ``labelled`` L a
     (RL is 0 when no pair of the batch is labelled: the encoder still learns from KL.)
 
 VAE (Kingma & Welling; the slides' "generation loss + KL divergence"):
-    loss_vae = RL + KL                       -> encoder and decoder, Adam(lr)
+    loss_vae = RL + w * KL                   -> encoder and decoder, Adam(lr)
+    w = min(1, t / kl_warmup_steps) at training step t = 0, 1, ... (w = 1 with kl_warmup_steps = 0,
+    the slides' loss); the step count is a buffer, so it survives a checkpoint.
 
 VAE-GAN (the slides' minimax objective with reconstruction and KL added to the generator's loss):
     x_fake = tanh(Dec(z) / 2), decoded from the codes of all N audio clips
@@ -117,31 +119,40 @@ class VAE(AudioToImage):
         self.encoder = FCAudioEncoder(shape_audio, cfg.z_dim, cfg.width, cfg.fc_width, cfg.conv_stages)
         self.decoder = FCImageDecoder(shape_image, cfg.z_dim, cfg.width, cfg.fc_width, cfg.conv_stages)
         self.opt_vae = torch.optim.Adam(self.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
+        self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_vae": self.opt_vae}
+
+    def kl_weight(self) -> float:
+        """The KL term's weight w at this step (see the module docstring)."""
+        warmup = int(self.cfg.kl_warmup_steps)  # type: ignore[attr-defined]
+        return 1.0 if warmup <= 0 else min(1.0, int(self.steps_done) / warmup)
 
     def train_step(
         self, x_image: torch.Tensor, x_audio: torch.Tensor, labels: torch.Tensor,
         labelled: torch.Tensor, sync_grads: GradHook = None,
     ) -> dict[str, float]:
-        """One Adam step on RL + KL. ``labels`` are unused (pairs are the only supervision).
+        """One Adam step on RL + w * KL. ``labels`` are unused (pairs are the only supervision).
 
-        Returns loss_vae, loss_reconstruction, loss_kl and labelled_pairs; a NaN or infinite loss
-        raises FloatingPointError before any weight changes.
+        Returns loss_vae, loss_reconstruction, loss_kl (unweighted), kl_weight and labelled_pairs;
+        a NaN or infinite loss raises FloatingPointError before any weight changes.
         """
         hook = sync_grads or (lambda m: None)
         amp = self.precision
         self.train()
+        w = self.kl_weight()
         with amp.autocast():
             _, rl, kl = self._vae_terms(x_image, x_audio, labelled)
-            loss = rl + kl
+            loss = rl + w * kl
         out = _finite("VAE", loss_vae=loss, loss_reconstruction=rl, loss_kl=kl)
         self.opt_vae.zero_grad(set_to_none=True)
         amp.backward(loss)
         hook(self.encoder), hook(self.decoder)
         amp.step(self.opt_vae)
         amp.update()
+        self.steps_done += 1
+        out["kl_weight"] = w
         out["labelled_pairs"] = float(labelled.sum())
         return out
 
