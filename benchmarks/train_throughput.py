@@ -69,6 +69,9 @@ def main() -> int:
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--data", default=str(ROOT / "data"))
+    p.add_argument("--cpus", type=int, default=os.cpu_count() or 2,
+                   help="CPUs (torch threads) each contender gets (default: all; use 1 on a machine shared "
+                        "with other work: OpenMP threads spinning against another process slow down many-fold)")
     args = p.parse_args()
 
     import ray
@@ -78,8 +81,8 @@ def main() -> int:
     from platform.ray_session import init_ray
     from trainables.classifiers import ensure_classifiers
 
-    cpus = os.cpu_count() or 2
-    init_ray(num_cpus=cpus, log_to_driver=False)
+    cpus = args.cpus
+    init_ray(num_cpus=os.cpu_count() or 2, log_to_driver=False)
     corpus = data_prep.build("fashion_spoken", args.data, {"train_per_class": args.per_class, "test_per_class": 50})
     clf = ensure_classifiers(corpus, epochs_image=1, epochs_audio=2)
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
