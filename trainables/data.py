@@ -117,7 +117,10 @@ def ray_dataset(corpus_dir: str | Path, split: str, blocks: int = 16):
     table = pa.concat_tables([pq.read_table(f, columns=COLUMNS) for f in files]).sort_by("pair_id")
     n = table.num_rows
     k = max(1, min(blocks, n))
-    return ray.data.from_blocks([table.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)])
+    ds = ray.data.from_blocks([table.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)])
+    # its progress bar lives as long as the workers hold the iterator and reprints on every log line
+    ds.context.enable_progress_bars = False
+    return ds
 
 
 def arrays_from_shard(shard, manifest: dict, rank: int = 0, world: int = 1) -> PairArrays:
