@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
+
+from platform.provenance import write_json
 
 ENV_STORAGE = "XMODAL_OPTUNA_STORAGE"
 """Environment variable holding the Optuna storage URL (may contain the password itself)."""
@@ -58,25 +59,16 @@ class Results:
         return {"storage_path": self.path, "storage_filesystem": None if self.is_local else self.fs}
 
     def write_json(self, name: str, data: dict[str, Any]) -> str:
-        """Write ``<root>/<name>``: atomically (temporary name, then rename) where the filesystem
-        can rename; object stores publish a whole object on close anyway. Returns the file's URI."""
+        """Write ``<root>/<name>``: locally atomic (``provenance.write_json``: temporary name, then
+        rename); object stores publish a whole object on close anyway. Returns the file's URI."""
         target = f"{self.path.rstrip('/')}/{name}"
-        parent = target.rsplit("/", 1)[0]
-        self.fs.create_dir(parent, recursive=True)
-        body = json.dumps(data, indent=2, default=str).encode()
         if self.is_local:
-            tmp = f"{parent}/.{name.rsplit('/', 1)[-1]}.tmp-{uuid.uuid4().hex[:8]}"
-            with self.fs.open_output_stream(tmp) as f:
-                f.write(body)
-            os.replace(tmp, target)
+            write_json(Path(target), data)
         else:
+            self.fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
             with self.fs.open_output_stream(target) as f:
-                f.write(body)
+                f.write(json.dumps(data, indent=2, default=str).encode())
         return _join_uri(self.uri, name)
-
-    def read_json(self, name: str) -> dict[str, Any]:
-        with self.fs.open_input_stream(f"{self.path.rstrip('/')}/{name}") as f:
-            return json.loads(f.read())
 
 
 def results_location(root: str | Path) -> Results:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from platform.corpus import prepare
-from platform.provenance import provenance, write_json
+from platform.provenance import provenance
 from platform.ray_session import init_ray
 from platform.storage import ENV_STORAGE, Results, StorageError, connect, optuna_url, redact, results_location
 from platform.study import Study, StudyError, add_study_arguments, load_study
