@@ -1,7 +1,38 @@
 """Study YAML: one validated schema, checked before Ray starts. Unknown keys are errors.
 
 A study names the trainable, the corpus, the fixed training config, the search space, the
-objective, the scheduler, the searcher and the resources (presets: local-cpu, gpu).
+objective(s), the scheduler, the searcher and the resources (presets: local-cpu, gpu).
+
+Search space (``search:``): one entry per trainable setting, each exactly one distribution
+(``loguniform: [low, high]``, ``uniform: [low, high]``, ``int: [low, high]``, ``choice: [values]``)
+plus, optionally:
+
+- ``when: {parent: value}`` (or ``{parent: [value, ...]}``; several parents: all must hold): the
+  parameter is conditional. ``parent`` must be another searched ``choice`` and each value one of its
+  choices; conditions may nest (a parent may itself be conditional) but not form a cycle. The space
+  is sampled define-by-run (``platform.search.SearchSpace``), parents first, so TPE sees the real
+  distributions; when the condition is false the parameter is not sampled at all, is absent from the
+  trial's config and Optuna's params, and the trainable's default applies. The YAML order is the
+  sampling order (parents moved ahead of their conditional parameters), so with a seed it fixes the
+  points drawn.
+- ``grid: [values]``: the values ``searcher: {type: grid}`` takes for a non-``choice`` parameter
+  (inside its range). Under grid search every parameter is a ``choice`` (its choices, or a ``grid:``
+  subset of them) or carries ``grid:``; conditional parameters are not allowed there. ``num_samples``
+  defaults to the grid size and may not exceed it.
+
+Objectives (``objective:``): ``{metric, mode}``, or a list of them for a multi-objective study
+(``[{metric: fid_image, mode: min}, {metric: sync_rate, mode: max}]``): Optuna then keeps one value
+per objective and the summary lists the Pareto front. ``Study.objectives`` holds them all;
+``Study.metric``/``Study.mode`` are the first. Metrics must be ones the trainable reports (its
+evaluator's scalars, its final scalars with FIFO only, or a training ``loss*``).
+
+Searchers (``searcher.type``): ``optuna_tpe`` (single and multi-objective), ``random``, ``grid``
+(Optuna's GridSampler, so grid trials land in the Optuna storage too) and ``nsga2`` (Optuna's
+NSGAIISampler, ``population_size``), all through Ray's OptunaSearch.
+
+Schedulers (``scheduler.type``): ``asha`` or ``fifo``. ASHA stops trials on one metric: the
+objective for a single-objective study; with several objectives give ``scheduler.metric`` (and
+``scheduler.mode`` unless the metric is one of the objectives), or use ``fifo``.
 """
 from __future__ import annotations
 
@@ -14,6 +45,10 @@ import yaml
 
 STUDIES_DIR = Path(__file__).resolve().parent / "studies"
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
+PARAM_KEYS = ("when", "grid")
+SEARCHERS = ("optuna_tpe", "random", "grid", "nsga2")
+SEARCHER_KEYS = {"type", "seed", "n_startup_trials", "population_size"}
+SCHEDULER_KEYS = {"type", "grace_period", "reduction_factor", "max_t", "metric", "mode"}
 TOP_KEYS = {
     "description", "trainable", "corpus", "config", "search", "objective", "num_samples",
     "scheduler", "searcher", "presets", "preset", "classifiers", "storage",
@@ -28,11 +63,39 @@ class StudyError(ValueError):
     """A study file or an override that does not fit the schema; the message names the key."""
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as YAML values: ``true`` is not ``1``, ``1`` is ``1.0``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    return a == b
+
+
 @dataclass
 class SearchParam:
     name: str
     kind: str
     args: list
+    when: dict[str, list] = field(default_factory=dict)
+    """Conditions: parent choice parameter -> the values under which this parameter is sampled."""
+    grid: list | None = None
+    """Values for ``searcher: {type: grid}`` (a choice's own choices when not given)."""
+
+    def active(self, sampled: dict[str, Any]) -> bool:
+        """Whether the conditions hold for the parameters sampled so far (an unsampled parent: no)."""
+        return all(parent in sampled and any(same_value(sampled[parent], v) for v in values)
+                   for parent, values in self.when.items())
+
+    def grid_values(self) -> list:
+        return list(self.grid) if self.grid is not None else list(self.args) if self.kind == "choice" else []
+
+    def suggest(self, trial, grid: bool = False) -> Any:
+        """Sample this parameter on an Optuna trial (define-by-run); under grid search a choice
+        parameter offers its grid values, a numeric one its range (GridSampler picks the value)."""
+        if self.kind == "choice":
+            return trial.suggest_categorical(self.name, self.grid_values() if grid else list(self.args))
+        if self.kind == "int":
+            return trial.suggest_int(self.name, int(self.args[0]), int(self.args[1]))
+        return trial.suggest_float(self.name, float(self.args[0]), float(self.args[1]), log=self.kind == "loguniform")
 
     def to_optuna(self):
         """The Optuna distribution (so TPE sees the real scale and type)."""
@@ -54,7 +117,9 @@ class Study:
     corpus: dict[str, Any]
     config: dict[str, Any]
     search: list[SearchParam]
+    """In sampling order: every conditional parameter after its parents."""
     metric: str
+    """The first objective's metric (the objective of single-objective code paths)."""
     mode: str
     num_samples: int
     scheduler: dict[str, Any]
@@ -67,6 +132,49 @@ class Study:
     description: str = ""
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    objectives: list[tuple[str, str]] = field(default_factory=list)
+    """Every objective as (metric, mode); the first is ``metric``/``mode``."""
+
+    def __post_init__(self) -> None:
+        if not self.objectives:
+            self.objectives = [(self.metric, self.mode)]
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1
+
+    def resolved(self) -> dict[str, Any]:
+        """What the search will use, defaults filled in (printed by ``--dry-run``)."""
+        kind = self.searcher.get("type", "optuna_tpe")
+        searcher: dict[str, Any] = {"type": kind, "seed": int(self.searcher.get("seed", 0))}
+        if kind == "optuna_tpe":
+            searcher["n_startup_trials"] = int(self.searcher.get("n_startup_trials", 5))
+        if kind == "nsga2":
+            searcher["population_size"] = int(self.searcher.get("population_size", 50))
+        if kind == "grid":
+            searcher["grid"] = {p.name: p.grid_values() for p in self.search}
+        sched = self.scheduler.get("type", "asha")
+        scheduler: dict[str, Any] = {"type": sched}
+        if sched == "asha":
+            metric, mode = self.scheduler_objective()
+            scheduler.update(metric=metric, mode=mode, time_attr="epoch",
+                             max_t=int(self.scheduler.get("max_t", self.config.get("epochs", 5))),
+                             grace_period=int(self.scheduler.get("grace_period", 1)),
+                             reduction_factor=float(self.scheduler.get("reduction_factor", 2)))
+        space = {}
+        for p in self.search:
+            space[p.name] = {p.kind: p.args, **({"when": p.when} if p.when else {}),
+                             **({"grid": p.grid} if p.grid is not None else {})}
+        return {"objectives": [{"metric": m, "mode": d} for m, d in self.objectives], "searcher": searcher,
+                "scheduler": scheduler, "num_samples": self.num_samples, "search": space}
+
+    def scheduler_objective(self) -> tuple[str, str]:
+        """The (metric, mode) ASHA stops trials on: ``scheduler.metric``/``mode``, else the objective."""
+        metric = self.scheduler.get("metric")
+        if metric is None:
+            return self.metric, self.mode
+        mode = self.scheduler.get("mode") or dict(self.objectives).get(metric)
+        return metric, mode
 
 
 def add_study_arguments(parser, study_flag: str, example: str) -> None:
@@ -152,26 +260,207 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
 def _search_param(name: str, spec: Any) -> SearchParam:
-    if not isinstance(spec, dict) or len(spec) != 1:
+    if not isinstance(spec, dict):
         raise StudyError(f"search.{name}: give exactly one of {DISTRIBUTIONS}, e.g. {{loguniform: [1e-5, 1e-3]}}")
-    (kind, args), = spec.items()
+    kinds = [k for k in spec if k not in PARAM_KEYS]
+    if len(kinds) != 1:
+        raise StudyError(f"search.{name}: give exactly one of {DISTRIBUTIONS} (plus optional {PARAM_KEYS}), "
+                         f"e.g. {{loguniform: [1e-5, 1e-3]}}; got {sorted(map(str, spec))}")
+    kind = kinds[0]
+    args = spec[kind]
     if kind not in DISTRIBUTIONS:
-        raise StudyError(f"search.{name}: unknown distribution {kind!r}; use one of {DISTRIBUTIONS}")
+        raise StudyError(f"search.{name}: unknown distribution {kind!r}; use one of {DISTRIBUTIONS} "
+                         f"(plus optional {PARAM_KEYS})")
     if kind == "choice":
         if not isinstance(args, list) or not args:
             raise StudyError(f"search.{name}.choice: needs a non-empty list")
-        return SearchParam(name, kind, args)
-    if isinstance(args, list):  # YAML reads 1e-3 (no dot) as text
-        args = [_number(a) for a in args]
-    if not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, (int, float)) for a in args)):
-        raise StudyError(f"search.{name}.{kind}: needs [low, high] numbers, got {args!r}")
-    low, high = args
-    if not low < high:
-        raise StudyError(f"search.{name}.{kind}: low {low} must be below high {high}")
-    if kind == "loguniform" and low <= 0:
-        raise StudyError(f"search.{name}.loguniform: low must be > 0, got {low}")
-    return SearchParam(name, kind, [low, high])
+        bad = [a for a in args if not _scalar(a)]
+        if bad:
+            raise StudyError(f"search.{name}.choice: values must be numbers, strings, booleans or null, got {bad!r}")
+        if any(same_value(a, b) for i, a in enumerate(args) for b in args[:i]):
+            raise StudyError(f"search.{name}.choice: values repeat in {args!r}")
+        param = SearchParam(name, kind, args)
+    else:
+        if isinstance(args, list):  # YAML reads 1e-3 (no dot) as text
+            args = [_number(a) for a in args]
+        if not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                                                  for a in args)):
+            raise StudyError(f"search.{name}.{kind}: needs [low, high] numbers, got {args!r}")
+        low, high = args
+        if not low < high:
+            raise StudyError(f"search.{name}.{kind}: low {low} must be below high {high}")
+        if kind == "loguniform" and low <= 0:
+            raise StudyError(f"search.{name}.loguniform: low must be > 0, got {low}")
+        param = SearchParam(name, kind, [low, high])
+    when = spec.get("when")
+    if when is not None:
+        if not isinstance(when, dict) or not when:
+            raise StudyError(f"search.{name}.when: a mapping {{parameter: value}} or {{parameter: [values]}}, got {when!r}")
+        param.when = {str(k): (list(v) if isinstance(v, list) else [v]) for k, v in when.items()}
+        for parent, values in param.when.items():
+            if not values:
+                raise StudyError(f"search.{name}.when.{parent}: needs at least one value")
+    if "grid" in spec:
+        grid = spec["grid"]
+        if not isinstance(grid, list) or not grid:
+            raise StudyError(f"search.{name}.grid: needs a non-empty list of values")
+        if kind == "choice":
+            bad = [g for g in grid if not any(same_value(g, c) for c in param.args)]
+            if bad:
+                raise StudyError(f"search.{name}.grid: {bad!r} not among its choices {param.args!r}")
+        else:
+            grid = [_number(g) for g in grid]
+            low, high = param.args
+            bad = [g for g in grid if isinstance(g, bool) or not isinstance(g, (int, float)) or not low <= g <= high
+                   or (kind == "int" and g != int(g))]
+            if bad:
+                raise StudyError(f"search.{name}.grid: {bad!r} not {'integers ' if kind == 'int' else 'numbers '}"
+                                 f"within [{low}, {high}]")
+            grid = [int(g) for g in grid] if kind == "int" else grid
+        if any(same_value(a, b) for i, a in enumerate(grid) for b in grid[:i]):
+            raise StudyError(f"search.{name}.grid: values repeat in {grid!r}")
+        param.grid = grid
+    return param
+
+
+def _order_conditions(search: list[SearchParam]) -> list[SearchParam]:
+    """Check every ``when`` (a searched choice parent, one of its values, no cycle); parents first."""
+    by_name = {p.name: p for p in search}
+    for p in search:
+        for parent, values in p.when.items():
+            if parent == p.name:
+                raise StudyError(f"search.{p.name}.when: a parameter cannot depend on itself")
+            if parent not in by_name:
+                raise StudyError(f"search.{p.name}.when: {parent!r} is not a searched parameter; "
+                                 f"searched: {sorted(by_name)}")
+            if by_name[parent].kind != "choice":
+                raise StudyError(f"search.{p.name}.when: {parent!r} must be a choice parameter to condition on, "
+                                 f"it is {by_name[parent].kind}")
+            bad = [v for v in values if not any(same_value(v, c) for c in by_name[parent].args)]
+            if bad:
+                raise StudyError(f"search.{p.name}.when.{parent}: {bad!r} not among {parent}'s choices "
+                                 f"{by_name[parent].args!r}")
+    ordered: list[SearchParam] = []
+    state: dict[str, str] = {}
+
+    def visit(p: SearchParam, path: list[str]) -> None:
+        if state.get(p.name) == "done":
+            return
+        if state.get(p.name) == "visiting":
+            cycle = path[path.index(p.name):] + [p.name]
+            raise StudyError(f"search.{p.name}.when: circular condition {' -> '.join(cycle)}")
+        state[p.name] = "visiting"
+        for parent in p.when:
+            visit(by_name[parent], [*path, p.name])
+        state[p.name] = "done"
+        ordered.append(p)
+
+    for p in search:
+        visit(p, [])
+    return ordered
+
+
+def _objectives(raw: Any, trainable: str, evaluator) -> list[tuple[str, str]]:
+    """``{metric, mode}`` or a list of them -> [(metric, mode)], each a metric the trainable reports."""
+    from trainables.registry import TRAINABLES
+
+    if raw is None or raw == {}:
+        return [(TRAINABLES[trainable].objective, "max")]
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise StudyError("objective: an empty list; give {metric, mode} or a list of them")
+    out: list[tuple[str, str]] = []
+    known = (*evaluator.scalars, *evaluator.final_scalars)
+    for i, item in enumerate(items):
+        where = f"objective[{i}]" if isinstance(raw, list) else "objective"
+        if not isinstance(item, dict):
+            raise StudyError(f"{where}: a mapping {{metric: ..., mode: min|max}}, got {item!r}")
+        _unknown(where, item, {"metric", "mode"})
+        metric = item.get("metric", TRAINABLES[trainable].objective if not isinstance(raw, list) else None)
+        if not metric:
+            raise StudyError(f"{where}.metric: required in a list of objectives")
+        if metric not in known and not str(metric).startswith("loss"):
+            raise StudyError(f"{where}.metric: {metric!r} is not a metric {trainable} reports; "
+                             f"metrics: {list(known)} or a training loss_*")
+        mode = item.get("mode", "max")
+        if mode not in ("min", "max"):
+            raise StudyError(f"{where}.mode: {mode!r} must be 'min' or 'max'")
+        if any(m == metric for m, _ in out):
+            raise StudyError(f"{where}.metric: {metric!r} is already an objective")
+        out.append((metric, mode))
+    return out
+
+
+def _scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evaluator) -> dict[str, Any]:
+    scheduler = dict(raw or {"type": "asha"})
+    _unknown("scheduler", scheduler, SCHEDULER_KEYS)
+    scheduler.setdefault("type", "asha")
+    if scheduler["type"] not in ("asha", "fifo"):
+        raise StudyError(f"scheduler.type: {scheduler['type']!r} must be 'asha' or 'fifo'")
+    final = [m for m, _ in objectives if m in evaluator.final_scalars]
+    if scheduler["type"] == "fifo":  # every trial runs to its last epoch (final scalars included)
+        return scheduler
+    if final:
+        raise StudyError(f"objective: {final} are only reported at the last epoch; ASHA stops trials before it "
+                         "(use scheduler.type: fifo)")
+    max_t = scheduler.get("max_t", config.get("epochs", 5))
+    if int(scheduler.get("grace_period", 1)) > int(max_t):
+        raise StudyError(f"scheduler.grace_period {scheduler.get('grace_period')} exceeds max_t {max_t} "
+                         "(scheduler.max_t, else config.epochs)")
+    metric, mode = scheduler.get("metric"), scheduler.get("mode")
+    if metric is None:
+        if mode is not None:
+            raise StudyError("scheduler.mode: give scheduler.metric with it")
+        if len(objectives) > 1:
+            raise StudyError(f"scheduler: ASHA stops trials on one metric, and this study has {len(objectives)} objectives "
+                             f"({', '.join(m for m, _ in objectives)}); set scheduler.metric (and scheduler.mode) "
+                             "or use scheduler.type: fifo")
+        return scheduler
+    if metric not in evaluator.scalars and not str(metric).startswith("loss"):
+        raise StudyError(f"scheduler.metric: {metric!r} is not reported every epoch; "
+                         f"metrics: {list(evaluator.scalars)} or a training loss_*")
+    if mode is None and metric not in dict(objectives):
+        raise StudyError(f"scheduler.mode: required ('min' or 'max'): {metric!r} is not one of the objectives")
+    if mode is not None and mode not in ("min", "max"):
+        raise StudyError(f"scheduler.mode: {mode!r} must be 'min' or 'max'")
+    return scheduler
+
+
+def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[dict[str, Any], int]:
+    searcher = dict(raw or {"type": "optuna_tpe"})
+    _unknown("searcher", searcher, SEARCHER_KEYS)
+    searcher.setdefault("type", "optuna_tpe")
+    if searcher["type"] not in SEARCHERS:
+        raise StudyError(f"searcher.type: {searcher['type']!r} must be one of {list(SEARCHERS)}")
+    for key in ("seed", "n_startup_trials", "population_size"):
+        if key in searcher and (not isinstance(searcher[key], int) or isinstance(searcher[key], bool) or searcher[key] < 0):
+            raise StudyError(f"searcher.{key}: must be a non-negative integer, got {searcher[key]!r}")
+    if searcher["type"] == "nsga2" and int(searcher.get("population_size", 50)) < 2:
+        raise StudyError(f"searcher.population_size: must be >= 2, got {searcher['population_size']!r}")
+    if searcher["type"] != "grid" or not search:
+        if num_samples is None:
+            num_samples = 8
+        return searcher, num_samples
+    size = 1
+    for p in search:
+        if p.when:
+            raise StudyError(f"search.{p.name}.when: grid search needs a fixed space; conditional parameters "
+                             "work with optuna_tpe, random and nsga2")
+        if not p.grid_values():
+            raise StudyError(f"search.{p.name}: grid search needs a choice or grid: [values] for every parameter; "
+                             f"{p.name} is {p.kind} {p.args} (add e.g. grid: [{p.args[0]}, {p.args[1]}])")
+        size *= len(p.grid_values())
+    if num_samples is None:
+        num_samples = size
+    elif isinstance(num_samples, int) and num_samples > size:
+        raise StudyError(f"num_samples: {num_samples} exceeds the grid's {size} points "
+                         f"({' x '.join(str(len(p.grid_values())) for p in search)}); leave it out to run the whole grid")
+    return searcher, num_samples
 
 
 def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | None = None) -> Study:
@@ -183,12 +472,16 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     if trainable not in TRAINABLES:
         raise StudyError(f"trainable: {trainable!r} is not one of {sorted(TRAINABLES)}")
     config_cls = TRAINABLES[trainable].config_cls
+    evaluator = TRAINABLES[trainable].evaluator_cls
     corpus = raw.get("corpus") or {}
     _unknown("corpus", corpus, {"name", "overrides"})
     if not corpus.get("name"):
         raise StudyError("corpus.name: required (see `python -m data_prep list`)")
     config = dict(raw.get("config") or {})
-    search = [_search_param(k, v) for k, v in (raw.get("search") or {}).items()]
+    search_raw = raw.get("search") or {}
+    if not isinstance(search_raw, dict):
+        raise StudyError(f"search: a mapping of setting -> distribution, got {search_raw!r}")
+    search = [_search_param(k, v) for k, v in search_raw.items()]
     fields = set(config_cls.__dataclass_fields__)
     reserved = {"corpus_dir", "classifier_path", "tb_dir"}
     for key in [*config, *(p.name for p in search)]:
@@ -199,31 +492,16 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     both = set(config) & {p.name for p in search}
     if both:
         raise StudyError(f"{sorted(both)}: both fixed in config and searched")
+    search = _order_conditions(search)
     try:
         from_dict(config_cls, config, where="config")
     except (TypeError, ValueError) as e:
         raise StudyError(str(e)) from None
-    objective = raw.get("objective") or {}
-    _unknown("objective", objective, {"metric", "mode"})
-    mode = objective.get("mode", "max")
-    if mode not in ("min", "max"):
-        raise StudyError(f"objective.mode: {mode!r} must be 'min' or 'max'")
-    num_samples = raw.get("num_samples", 8)
-    if not isinstance(num_samples, int) or num_samples < 1:
+    objectives = _objectives(raw.get("objective"), trainable, evaluator)
+    searcher, num_samples = _searcher(raw.get("searcher"), search, raw.get("num_samples"))
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
         raise StudyError(f"num_samples: must be a positive integer, got {num_samples!r}")
-    scheduler = dict(raw.get("scheduler") or {"type": "asha"})
-    _unknown("scheduler", scheduler, {"type", "grace_period", "reduction_factor", "max_t"})
-    if scheduler.get("type") not in ("asha", "fifo"):
-        raise StudyError(f"scheduler.type: {scheduler.get('type')!r} must be 'asha' or 'fifo'")
-    if scheduler["type"] == "asha":
-        max_t = scheduler.get("max_t", config.get("epochs", 5))
-        if int(scheduler.get("grace_period", 1)) > int(max_t):
-            raise StudyError(f"scheduler.grace_period {scheduler.get('grace_period')} exceeds max_t {max_t} "
-                             "(scheduler.max_t, else config.epochs)")
-    searcher = dict(raw.get("searcher") or {"type": "optuna_tpe"})
-    _unknown("searcher", searcher, {"type", "seed", "n_startup_trials"})
-    if searcher.get("type") not in ("optuna_tpe", "random"):
-        raise StudyError(f"searcher.type: {searcher.get('type')!r} must be 'optuna_tpe' or 'random'")
+    scheduler = _scheduler(raw.get("scheduler"), objectives, config, evaluator)
     presets = raw.get("presets") or {}
     chosen = preset or raw.get("preset", "local-cpu")
     if chosen not in presets:
@@ -235,9 +513,11 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     storage = raw.get("storage") or ""
     if not isinstance(storage, str):
         raise StudyError(f"storage: a database URL such as postgresql+psycopg://optuna:${{OPTUNA_PG_PASSWORD}}@host/optuna, got {storage!r}")
+    metric, mode = objectives[0]
     return Study(
         name=name, trainable=trainable, corpus={"name": corpus["name"], "overrides": corpus.get("overrides") or {}},
-        config=config, search=search, metric=objective.get("metric", TRAINABLES[trainable].objective), mode=mode,
+        config=config, search=search, metric=metric, mode=mode,
         num_samples=num_samples, scheduler=scheduler, searcher=searcher, resources=dict(presets[chosen]),
-        preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source, raw=raw,
+        preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source,
+        raw=raw, objectives=objectives,
     )

@@ -2,7 +2,9 @@
 
 Steps: validate the study; start or join Ray; build the corpus (data_prep, cached by config
 hash); train the judge classifiers once per corpus; run the search with a persistent Optuna
-study (SQLite in the results directory); print and save a summary of the best trial.
+study (SQLite in the results directory); print and save a summary of the best trial (of the
+Pareto-optimal trials for a multi-objective study) and of the failed ones with their reasons.
+The searcher, samplers and failure bookkeeping live in ``platform.search``.
 """
 from __future__ import annotations
 
@@ -32,25 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _searcher(study: Study, storage) -> Any:
-    import optuna
-    from ray.tune.search.optuna import OptunaSearch
+def _searcher(study: Study, storage, errors=None) -> Any:
+    """Ray's OptunaSearch for the study (``platform.search.build_searcher``): TPE, random, grid or NSGA-II,
+    one or several objectives, define-by-run space; ``errors`` (a ``TrialErrors`` callback of the same
+    run) lets it record why a trial failed."""
+    from platform.search import build_searcher
 
-    kind = study.searcher.get("type", "optuna_tpe")
-    seed = int(study.searcher.get("seed", 0))
-    # a resumed/extended study must not replay the same start-up points (optuna issue 3255)
-    try:
-        done = len(optuna.load_study(study_name=study.name, storage=storage).trials)
-    except KeyError:
-        done = 0
-    if kind == "random":
-        sampler = optuna.samplers.RandomSampler(seed=seed + done)
-    else:
-        sampler = optuna.samplers.TPESampler(seed=seed + done, n_startup_trials=int(study.searcher.get("n_startup_trials", 5)))
-    return OptunaSearch(
-        space={p.name: p.to_optuna() for p in study.search}, metric=study.metric, mode=study.mode,
-        sampler=sampler, study_name=study.name, storage=storage,
-    )
+    return build_searcher(study, storage, errors)
 
 
 def _scheduler(study: Study):
@@ -58,12 +48,23 @@ def _scheduler(study: Study):
 
     if study.scheduler.get("type", "asha") == "fifo":
         return FIFOScheduler()
+    metric, mode = study.scheduler_objective()  # the objective, or scheduler.metric in a multi-objective study
     # time in epochs, not reports: a run that checkpoints every N steps reports fractional epochs too
     return ASHAScheduler(
-        metric=study.metric, mode=study.mode, time_attr="epoch", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
+        metric=metric, mode=mode, time_attr="epoch", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
         grace_period=int(study.scheduler.get("grace_period", 1)),
         reduction_factor=float(study.scheduler.get("reduction_factor", 2)),
     )
+
+
+def _checkpoint_score(study: Study) -> dict[str, str]:
+    """Train keeps the best ``keep_checkpoints`` by the study's first objective when it is reported with
+    every checkpoint (an evaluator scalar); else by the trainable's own objective (trainables/ray_train.py)."""
+    from trainables.registry import TRAINABLES
+
+    if study.metric in TRAINABLES[study.trainable].evaluator_cls.scalars:
+        return {"checkpoint_metric": study.metric, "checkpoint_mode": study.mode}
+    return {}
 
 
 def latest_experiment(results: Results) -> str:
@@ -87,6 +88,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     """
     from ray import tune
 
+    from platform.search import TrialErrors
     from trainables.ray_train import tune_trial
 
     results = results_location(results_root).child(study.name)
@@ -110,20 +112,22 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     })
     res = study.resources
     trainable = tune.with_resources(
-        tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, workers=res),
+        tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, workers={**res, **_checkpoint_score(study)}),
         {"cpu": float(res.get("trial_cpus", 0.01))},
     )
     if resume:
         tuner = tune.Tuner.restore(experiment.path, trainable, resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=None if results.is_local else results.fs)
     else:
+        errors = TrialErrors()  # the searcher reads failing trials' errors through it (see platform.search)
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
-                search_alg=_searcher(study, storage), scheduler=_scheduler(study), num_samples=study.num_samples,
+                search_alg=_searcher(study, storage, errors), scheduler=_scheduler(study), num_samples=study.num_samples,
                 max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
             ),
-            run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True)),
+            run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True),
+                                      callbacks=[errors]),
         )
     t0 = time.time()
     grid = tuner.fit()
@@ -136,37 +140,74 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     return summary
 
 
+SUMMARY_METRICS = ("class_coverage_image", "class_coverage_audio", "fid_image", "loss_g_sync", "loss_s", "epoch")
+
+
+def _entry(study: Study, r) -> dict:
+    keys = [*(m for m, _ in study.objectives), *(k for k in SUMMARY_METRICS if k not in dict(study.objectives))]
+    return {
+        "trial_dir": r.path, "config": {p.name: r.config[p.name] for p in study.search if p.name in r.config},
+        "metrics": {k: r.metrics.get(k) for k in keys if k in r.metrics},
+        "checkpoint": r.metrics.get("checkpoint_path"),  # Train's checkpoint, via TuneReportCallback
+    }
+
+
 def summarize(study: Study, grid, experiment_dir: str, seconds: float, interrupted: bool = False) -> dict:
-    """The summary of a finished (or interrupted) experiment; best is None if no trial reported yet."""
+    """The summary of a finished (or interrupted) experiment.
+
+    Single objective: ``best`` (None if no trial reported yet). Several objectives: ``best`` is None and
+    ``pareto_front`` lists the non-dominated trials (last reported values), best first by the first
+    objective. ``failures``: each failed trial's config and reason (``FloatingPointError: ...``).
+    """
+    from platform.search import error_reason, pareto_front
+
     errors = [str(r.error) for r in grid if r.error]
-    ok = [r for r in grid if not r.error and r.metrics and study.metric in r.metrics]
+    failures = [{"trial_dir": r.path, "config": {p.name: r.config[p.name] for p in study.search if p.name in r.config},
+                 "reason": error_reason(str(r.error))} for r in grid if r.error]
+    metrics = [m for m, _ in study.objectives]
+    ok = [r for r in grid if not r.error and r.metrics and all(m in r.metrics for m in metrics)]
     if not ok and not interrupted:
-        raise RuntimeError(f"no trial of {study.name} reported {study.metric!r}; errors: {errors}")
+        raise RuntimeError(f"no trial of {study.name} reported {' and '.join(map(repr, metrics))}; errors: {errors}")
     summary = {
         "study": study.name, "experiment_dir": str(experiment_dir), "wall_seconds": round(seconds, 1),
-        "trials": len(grid), "trials_failed": len(errors), "errors": errors, "best": None,
+        "objectives": [{"metric": m, "mode": d} for m, d in study.objectives],
+        "trials": len(grid), "trials_failed": len(errors), "errors": errors, "failures": failures, "best": None,
     }
-    if ok:
-        best = grid.get_best_result(metric=study.metric, mode=study.mode, scope="last")
-        keys = [study.metric, "class_coverage_image", "class_coverage_audio", "fid_image", "loss_g_sync", "loss_s", "epoch"]
-        summary["best"] = {
-            "trial_dir": best.path, "config": {p.name: best.config.get(p.name) for p in study.search},
-            "metrics": {k: best.metrics.get(k) for k in keys if k in best.metrics},
-            "checkpoint": best.metrics.get("checkpoint_path"),  # Train's checkpoint, via TuneReportCallback
-        }
+    if study.multi_objective:
+        front = pareto_front(((r, [r.metrics[m] for m in metrics]) for r in ok), [d for _, d in study.objectives])
+        summary["pareto_front"] = [_entry(study, r) for r, _ in front]
+    elif ok:
+        summary["best"] = _entry(study, grid.get_best_result(metric=study.metric, mode=study.mode, scope="last"))
     return summary
+
+
+def _fmt(items: dict) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items.items())
 
 
 def print_summary(s: dict) -> None:
     b = s["best"]
+    objectives = s.get("objectives") or []
     print(f"\n=== study {s['study']}: {s['trials']} trials ({s['trials_failed']} failed) in {s['wall_seconds']:.0f} s ===")
-    if b is None:
+    for f in s.get("failures", []):
+        print(f"failed:            {_fmt(f['config'])}: {f['reason']}")
+    if "pareto_front" in s:
+        front = s["pareto_front"]
+        goals = ", ".join(f"{o['metric']} ({o['mode']})" for o in objectives)
+        print(f"Pareto front ({len(front)} trial{'s' if len(front) != 1 else ''}, objectives {goals}):" if front
+              else "no trial has reported every objective yet")
+        for i, e in enumerate(front, 1):
+            values = {o["metric"]: e["metrics"].get(o["metric"]) for o in objectives}
+            print(f"  {i}. {_fmt(values)} | {_fmt(e['config'])}")
+            print(f"     checkpoint: {e['checkpoint']}")
+    elif b is None:
         print("no trial has reported yet")
         return
-    print("best trial config:", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in b["config"].items()))
-    print("best trial metrics:", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in b["metrics"].items()))
-    print("checkpoint:       ", b["checkpoint"])
-    print("TensorBoard logs: ", b["trial_dir"])
+    else:
+        print("best trial config:", _fmt(b["config"]))
+        print("best trial metrics:", _fmt(b["metrics"]))
+        print("checkpoint:       ", b["checkpoint"])
+        print("TensorBoard logs: ", b["trial_dir"])
     print("Optuna study:     ", s["optuna_storage"])
     print("summary:          ", f"{s['experiment_dir'].split('?')[0]}/summary.json")
     print(f"watch:             tensorboard --logdir {s['experiment_dir']}")
@@ -182,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         import yaml
 
-        print(yaml.safe_dump({"name": study.name, "preset": study.preset, "resources": study.resources, **study.raw}, sort_keys=False))
+        print(yaml.safe_dump({"name": study.name, "preset": study.preset, "resources": study.resources,
+                              "resolved": study.resolved(), **study.raw}, sort_keys=False))
         return 0
     try:
         summary = run(study, args.results, Path(args.data), args.name, args.address, args.storage, args.resume)

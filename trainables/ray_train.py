@@ -67,7 +67,8 @@ def make_trainer(
     ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker; max_failures (worker
     failures survived by restarting from the last checkpoint; -1: always); startup_retries
     (worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs);
-    keep_checkpoints (the best K by the trainable's objective).
+    keep_checkpoints (the best K by ``checkpoint_metric``/``checkpoint_mode`` — platform.tune passes the
+    study's first objective when it comes with every report — else by the trainable's objective, max).
     """
     from ray.train import CheckpointConfig, DataConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
@@ -100,7 +101,8 @@ def make_trainer(
             ),
             checkpoint_config=CheckpointConfig(
                 num_to_keep=int(workers.get("keep_checkpoints", 2)),
-                checkpoint_score_attribute=spec.objective, checkpoint_score_order="max",
+                checkpoint_score_attribute=workers.get("checkpoint_metric", spec.objective),
+                checkpoint_score_order=workers.get("checkpoint_mode", "max"),
             ),
         ),
     )

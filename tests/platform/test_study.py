@@ -53,3 +53,83 @@ def test_numbers_written_without_a_dot_are_numbers():
     from trainables.syncgan import SyncGANConfig
 
     assert from_dict(SyncGANConfig, study.config).sync_weight == 0.2
+
+
+TWO_OBJECTIVES = "objective=[{metric: sync_rate, mode: max}, {metric: fid_image, mode: min}]"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["search.lr_d={loguniform: [1e-4, 1e-3], when: {nope: true}}"], r"search\.lr_d\.when: 'nope' is not a searched"),
+    (["search.lr_d={loguniform: [1e-4, 1e-3], when: {lr_g: 1e-4}}"], r"search\.lr_d\.when: 'lr_g' must be a choice"),
+    (["search.lr_d={loguniform: [1e-4, 1e-3], when: {semi_rate: 0.3}}"], r"search\.lr_d\.when\.semi_rate: \[0\.3\] not among"),
+    (["search.semi_rate.when={semi_rate: 0.4}"], r"search\.semi_rate\.when: a parameter cannot depend on itself"),
+    (["search.beta1={choice: [0.5, 0.9], when: {semi_rate: 0.4}}", "search.semi_rate.when={beta1: 0.5}"],
+     r"circular condition (semi_rate -> beta1 -> semi_rate|beta1 -> semi_rate -> beta1)"),
+    (["search.lr_d={loguniform: [1e-4, 1e-3], when: [semi_rate]}"], r"search\.lr_d\.when: a mapping"),
+    (["search.lr_d={loguniform: [1e-4, 1e-3], grid: [1e-2]}"], r"search\.lr_d\.grid: \[0\.01\] not numbers within"),
+    (["search.semi_rate.grid=[0.3]"], r"search\.semi_rate\.grid: \[0\.3\] not among its choices"),
+    (["search.semi_rate={choice: [0.4, 0.4]}"], r"search\.semi_rate\.choice: values repeat"),
+    (["searcher.type=grid"], r"search\.lr_g: grid search needs a choice or grid"),
+    (["searcher.type=cmaes"], r"searcher\.type: 'cmaes' must be one of"),
+    (["searcher.population_size=-1"], r"searcher\.population_size"),
+    ([TWO_OBJECTIVES], r"scheduler: ASHA stops trials on one metric, and this study has 2 objectives"),
+    ([TWO_OBJECTIVES, "scheduler.metric=class_coverage_image"], r"scheduler\.mode: required"),
+    ([TWO_OBJECTIVES, "scheduler.metric=transfer_acc_a_to_b", "scheduler.type=asha"], r"scheduler\.metric: 'transfer_acc_a_to_b' is not reported every epoch"),
+    (["objective=[{metric: sync_rate, mode: max}, {metric: fid, mode: min}]"], r"objective\[1\]\.metric: 'fid' is not a metric syncgan reports"),
+    (["objective=[{metric: sync_rate, mode: max}, {metric: sync_rate, mode: min}]"], r"objective\[1\]\.metric: 'sync_rate' is already"),
+    (["objective=[{mode: max}]"], r"objective\[0\]\.metric: required"),
+    (["objective=[]"], r"objective: an empty list"),
+    (["objective.mode=maximize"], r"objective\.mode: 'maximize'"),
+    (["objective.metric=transfer_acc_a_to_b"], r"only reported at the last epoch"),
+])
+def test_bad_search_and_objectives_are_rejected_naming_the_key(overrides, message):
+    with pytest.raises(StudyError, match=message):
+        load_study("syncgan_semi", overrides)
+
+
+def test_conditional_parameters_come_after_their_parents():
+    study = load_study("syncgan_semi", ["search.lr_d={loguniform: [1e-4, 1e-3], when: {beta1: 0.9}}",
+                                        "search.beta1={choice: [0.5, 0.9], when: {semi_rate: [0.1, 0.2]}}"])
+    names = [p.name for p in study.search]
+    assert names.index("semi_rate") < names.index("beta1") < names.index("lr_d")
+    lr_d = next(p for p in study.search if p.name == "lr_d")
+    assert lr_d.when == {"beta1": [0.9]}
+    assert lr_d.active({"beta1": 0.9}) and not lr_d.active({"beta1": 0.5}) and not lr_d.active({})
+    assert study.resolved()["search"]["lr_d"]["when"] == {"beta1": [0.9]}
+
+
+def test_grid_searcher_takes_its_size_as_num_samples_and_refuses_more():
+    grid = ["searcher.type=grid",
+            "search={semi_rate: {choice: [0.1, 0.4, 1.0]}, lr_g: {loguniform: [1e-4, 1e-3], grid: [1e-4, 1e-3]}}"]
+    with pytest.raises(StudyError, match=r"num_samples: 8 exceeds the grid's 6 points \(3 x 2\)"):
+        load_study("syncgan_semi", grid)  # the file's num_samples: 8
+    study = load_study("syncgan_semi", [*grid, "num_samples=null"])
+    assert study.num_samples == 6 and study.resolved()["searcher"]["grid"] == {"semi_rate": [0.1, 0.4, 1.0], "lr_g": [1e-4, 1e-3]}
+    assert load_study("syncgan_semi", [*grid, "num_samples=4"]).num_samples == 4  # a part of the grid, on purpose
+    with pytest.raises(StudyError, match=r"search\.semi_rate\.when: grid search needs a fixed space"):
+        load_study("syncgan_semi", [*grid, "search.beta1={choice: [0.5, 0.9]}", "search.semi_rate.when={beta1: 0.5}"])
+
+
+def test_objectives_single_and_multiple():
+    study = load_study("syncgan_semi")
+    assert study.objectives == [("sync_rate", "max")] and not study.multi_objective
+    multi = load_study("syncgan_semi", [TWO_OBJECTIVES, "scheduler.type=fifo", "searcher.type=nsga2"])
+    assert multi.multi_objective and multi.objectives == [("sync_rate", "max"), ("fid_image", "min")]
+    assert (multi.metric, multi.mode) == ("sync_rate", "max")  # single-objective code paths see the first
+    resolved = multi.resolved()
+    assert resolved["objectives"][1] == {"metric": "fid_image", "mode": "min"}
+    assert resolved["searcher"] == {"type": "nsga2", "seed": 0, "population_size": 50}
+    asha = load_study("syncgan_semi", [TWO_OBJECTIVES, "scheduler.metric=fid_image"])
+    assert asha.scheduler_objective() == ("fid_image", "min")  # mode from the objective
+    asha = load_study("syncgan_semi", [TWO_OBJECTIVES, "scheduler.metric=class_coverage_image", "scheduler.mode=max"])
+    assert asha.resolved()["scheduler"]["metric"] == "class_coverage_image"
+    assert load_study("syncgan_semi", ["objective.metric=loss_s", "objective.mode=min"]).objectives == [("loss_s", "min")]
+
+
+def test_dry_run_prints_the_resolved_objectives_and_searcher(capsys):
+    import yaml
+
+    assert main(["--study", "syncgan_semi", "--dry-run", "--set", TWO_OBJECTIVES, "--set", "scheduler.type=fifo"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["resolved"]["objectives"] == [{"metric": "sync_rate", "mode": "max"}, {"metric": "fid_image", "mode": "min"}]
+    assert printed["resolved"]["searcher"]["type"] == "optuna_tpe" and printed["resolved"]["scheduler"] == {"type": "fifo"}

@@ -1,0 +1,229 @@
+"""The search side of a study: Optuna samplers behind Ray's OptunaSearch, and failed trials' reasons.
+
+- ``SearchSpace``: the study's space as a define-by-run function (conditional parameters are
+  sampled only when their condition holds, parents first), so TPE/NSGA-II see the real distributions.
+- ``build_searcher``: OptunaSearch with TPE, random, grid (GridSampler) or NSGA-II, one metric or a
+  list of them (multi-objective), on the study's persistent Optuna storage.
+- ``StudySearch`` + ``TrialErrors``: a trial that raises (e.g. ``FloatingPointError: SyncGAN
+  diverged: loss_g_adv = nan``) is told to Optuna as FAIL with the user attribute ``fail_reason``
+  holding the error's message; the study goes on. Ray 2.60's TuneController, on a trial error, calls
+  ``trial.handle_error`` (writes ``error.txt``), then ``search_alg.on_trial_complete(error=True)``,
+  and only then the callbacks' ``on_trial_error`` — too late, as Optuna refuses attributes on a
+  finished trial. So the callback only keeps the controller's list of trials (``on_step_begin``) and
+  the searcher reads the failing trial's ``error.txt`` itself before it tells Optuna.
+- ``pareto_front``: the non-dominated set of a multi-objective study's results.
+
+Everything here runs in the Tune driver (and is pickled with the Tuner's state for ``--resume``).
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Iterable, Sequence
+
+import optuna
+from ray.tune import Callback
+from ray.tune.search.optuna import OptunaSearch
+
+from platform.study import SearchParam, Study
+
+FAIL_REASON = "fail_reason"
+TUNE_TRIAL_ID = "tune_trial_id"
+_WRAPPERS = ("RayTaskError", "TuneError", "TrainingFailedError", "WorkerGroupError", "RayActorError",
+             "ActorDiedError", "ControllerError")
+_EXC_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w*(?:Error|Exception|Interrupt|Exit))(?:\([^)]*\))?: (.+)$")
+
+
+class SearchSpace:
+    """Define-by-run space for OptunaSearch: ``space(optuna_trial)`` suggests every active parameter.
+
+    ``params`` must be in sampling order (``Study.search`` is: parents before the parameters
+    conditioned on them). Returns None: the trial's config is what was suggested.
+    """
+
+    def __init__(self, params: Sequence[SearchParam], grid: bool = False):
+        self.params = list(params)
+        self.grid = grid
+
+    def __call__(self, trial) -> None:
+        sampled: dict[str, Any] = {}
+        for p in self.params:
+            if p.active(sampled):
+                sampled[p.name] = p.suggest(trial, self.grid)
+        return None
+
+
+class StudyGridSampler(optuna.samplers.GridSampler):
+    """GridSampler whose ``after_trial`` does not call ``study.stop()``: that raises outside
+    ``study.optimize`` (here Tune asks and tells), and ``num_samples`` already bounds the grid."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        return None
+
+
+def make_sampler(study: Study, done: int = 0):
+    """The Optuna sampler of ``study.searcher``; ``done`` (trials already in the storage) shifts the seed
+    so that an extended or resumed study does not replay its start-up points (optuna issue 3255)."""
+    kind = study.searcher.get("type", "optuna_tpe")
+    seed = int(study.searcher.get("seed", 0)) + done
+    if kind == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if kind == "grid":
+        return StudyGridSampler({p.name: p.grid_values() for p in study.search}, seed=seed)
+    if kind == "nsga2":
+        return optuna.samplers.NSGAIISampler(population_size=int(study.searcher.get("population_size", 50)), seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=int(study.searcher.get("n_startup_trials", 5)))
+
+
+class TrialErrors(Callback):
+    """Keeps a reference to the Tune controller's trials, so the searcher can read a failing trial's error."""
+
+    def __init__(self):
+        self.trials: list = []
+
+    def on_step_begin(self, iteration: int, trials: list, **info) -> None:
+        self.trials = trials
+
+    def on_trial_start(self, iteration: int, trials: list, trial, **info) -> None:
+        self.trials = trials
+
+    def error_text(self, trial_id: str) -> str:
+        trial = next((t for t in self.trials if t.trial_id == trial_id), None)
+        if trial is None:
+            return ""
+        path = getattr(trial, "error_file", None)
+        if path:
+            try:
+                with open(path, errors="replace") as f:
+                    return f.read()
+            except OSError:
+                pass
+        return ""
+
+    def __getstate__(self) -> dict:  # the live trials stay in the driver
+        return {"trials": []}
+
+
+def error_reason(text: str, limit: int = 500) -> str:
+    """The root cause of a Tune trial's error text: ``FloatingPointError: SyncGAN diverged: loss_s = nan``.
+
+    Tune's ``error.txt`` holds one block per failure (the last counts); Ray wraps the trial's
+    exception (RayTaskError, Train's TrainingFailedError ...) around the worker's traceback, so the
+    reason is the last ``SomeError: message`` line that is not one of Ray's wrappers.
+    """
+    if not text:
+        return ""
+    blocks = re.split(r"^Failure # \d+ \(occurred at [^)]*\)\s*$", text, flags=re.M)
+    block = blocks[-1] if blocks[-1].strip() else text
+    hits = [m for m in map(_EXC_LINE.match, block.splitlines()) if m]
+    inner = [m for m in hits if m.group(1) not in _WRAPPERS]
+    if inner or hits:
+        m = (inner or hits)[-1]
+        reason = f"{m.group(1)}: {m.group(2).strip()}"
+    else:
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        reason = lines[-1] if lines else "error"
+    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
+
+
+class StudySearch(OptunaSearch):
+    """OptunaSearch that records, on the Optuna trial, Tune's trial id and a failed trial's reason."""
+
+    def __init__(self, *args, errors: TrialErrors | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._errors = errors
+
+    def suggest(self, trial_id: str):
+        config = super().suggest(trial_id)
+        ot_trial = self._ot_trials.get(trial_id)
+        if ot_trial is not None and config is not None:
+            try:
+                ot_trial.set_user_attr(TUNE_TRIAL_ID, trial_id)
+            except Exception:  # noqa: BLE001 - bookkeeping must never stop the study
+                pass
+        return config
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        ot_trial = self._ot_trials.get(trial_id)
+        if error and ot_trial is not None and trial_id not in self._completed_trials:
+            reason = error_reason(self._errors.error_text(trial_id)) if self._errors is not None else ""
+            try:
+                ot_trial.set_user_attr(FAIL_REASON, reason or "the trial raised an error (see Tune's error.txt)")
+            except Exception:  # noqa: BLE001
+                pass
+        if not error and result and ot_trial is not None and trial_id not in self._completed_trials:
+            metrics = self.metric if isinstance(self.metric, list) else [self.metric]
+            present = [m for m in metrics if result.get(m) is not None]
+            bad = [m for m in metrics if not _finite(result.get(m))]
+            if present and bad:
+                # OptunaSearch would tell COMPLETE with a NaN or a missing value, Optuna would refuse it and
+                # the trial would stay RUNNING: tell FAIL with the reason instead
+                self._tell_failed(trial_id, ot_trial, f"objective(s) {bad} missing or not finite in the last result: "
+                                                      f"{ {m: result.get(m) for m in bad} }")
+                return
+            if not present and len(metrics) > 1:  # stopped before reporting (OptunaSearch: PRUNED)
+                self._tell_failed(trial_id, ot_trial, None)
+                return
+        super().on_trial_complete(trial_id, result=result, error=error)
+
+    def _tell_failed(self, trial_id: str, ot_trial, reason: str | None) -> None:
+        from optuna.trial import TrialState
+
+        try:
+            if reason is not None:
+                ot_trial.set_user_attr(FAIL_REASON, reason)
+            self._ot_study.tell(ot_trial, None, state=TrialState.FAIL if reason is not None else TrialState.PRUNED)
+        except Exception as e:  # noqa: BLE001 - bookkeeping must never stop the study
+            import logging
+
+            logging.getLogger(__name__).warning("could not tell Optuna trial of %s: %s", trial_id, e)
+        self._completed_trials.add(trial_id)
+
+    def save(self, checkpoint_path: str) -> None:
+        errors, self._errors = self._errors, None
+        try:
+            super().save(checkpoint_path)
+        finally:
+            self._errors = errors
+
+    def restore(self, checkpoint_path: str) -> None:
+        errors = self._errors  # the saved state has none: keep this run's callback
+        super().restore(checkpoint_path)
+        self._errors = errors
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> StudySearch:
+    """OptunaSearch for ``study`` on ``storage`` (an Optuna storage object), define-by-run space."""
+    try:
+        done = len(optuna.load_study(study_name=study.name, storage=storage).trials)
+    except KeyError:
+        done = 0
+    metric: Any = [m for m, _ in study.objectives] if study.multi_objective else study.metric
+    mode: Any = [d for _, d in study.objectives] if study.multi_objective else study.mode
+    return StudySearch(
+        space=SearchSpace(study.search, grid=study.searcher.get("type") == "grid"), metric=metric, mode=mode,
+        sampler=make_sampler(study, done), study_name=study.name, storage=storage, errors=errors,
+    )
+
+
+def dominates(a: Sequence[float], b: Sequence[float], modes: Sequence[str]) -> bool:
+    """``a`` is at least as good as ``b`` in every objective and better in one."""
+    better = False
+    for x, y, mode in zip(a, b, modes):
+        if mode == "min":
+            x, y = -x, -y
+        if x < y:
+            return False
+        better |= x > y
+    return better
+
+
+def pareto_front(points: Iterable[tuple[Any, Sequence[float]]], modes: Sequence[str]) -> list[tuple[Any, Sequence[float]]]:
+    """The non-dominated ``(item, values)`` pairs (ties kept), best first by the first objective."""
+    pts = [(item, list(vals)) for item, vals in points if all(_finite(v) for v in vals)]
+    front = [(item, vals) for item, vals in pts if not any(dominates(other, vals, modes) for _, other in pts)]
+    return sorted(front, key=lambda p: -p[1][0] if modes[0] == "max" else p[1][0])

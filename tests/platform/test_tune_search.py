@@ -1,0 +1,102 @@
+"""Search features end to end on the tiny study (Ray Tune + OptunaSearch, a real SQLite Optuna storage):
+grid search with a diverging trial recorded as FAIL with its reason; a multi-objective study with a
+conditional parameter and its Pareto front."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from tiny_study import TINY_STUDY
+
+from platform.study import load_study
+from platform.tune import print_summary, run
+
+
+def _study_file(tmp_path: Path, name: str, **changes) -> Path:
+    raw = copy.deepcopy(TINY_STUDY)
+    raw["config"].update(changes.pop("config", {}))
+    raw.update(changes)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))  # the search order is the sampling order
+    return path
+
+
+def _optuna_trials(results: Path, name: str):
+    storage = optuna.storages.RDBStorage(f"sqlite:///{results / name / 'optuna.db'}")
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+@pytest.mark.slow
+def test_grid_search_records_a_diverging_trial_as_failed_and_goes_on(ray_local, shared_data_root, tmp_path, capsys):
+    """lr_g = inf makes the first generator step write inf into the weights: the next step's losses are
+    NaN and SyncGAN raises FloatingPointError. The grid (2 points, num_samples from the grid) finishes."""
+    path = _study_file(
+        tmp_path, "tiny_grid_nan", config={"epochs": 1, "transfer_samples": 0},
+        search={"lr_g": {"choice": [3e-4, float("inf")]}}, searcher={"type": "grid", "seed": 0},
+        scheduler={"type": "fifo"}, num_samples=None,
+        presets={"local-cpu": {**TINY_STUDY["presets"]["local-cpu"], "max_failures": 0}},
+    )
+    study = load_study(str(path))
+    assert study.num_samples == 2  # the grid's size
+    results = tmp_path / "results"
+    summary = run(study, results, shared_data_root, name="grid")
+
+    assert summary["trials"] == 2 and summary["trials_failed"] == 1, summary
+    (failure,) = summary["failures"]
+    assert math.isinf(failure["config"]["lr_g"]) and "diverged" in failure["reason"], failure
+    assert failure["reason"].startswith("FloatingPointError: SyncGAN diverged: loss_")
+    assert summary["best"]["config"] == {"lr_g": 3e-4}
+    on_disk = json.loads((results / "tiny_grid_nan" / "grid" / "summary.json").read_text())
+    assert on_disk["errors"] and "diverged" in on_disk["failures"][0]["reason"]
+
+    trials = _optuna_trials(results, "tiny_grid_nan").trials
+    states = {t.params["lr_g"]: t for t in trials}
+    assert len(trials) == 2 and set(states) == {3e-4, float("inf")}
+    bad, good = states[float("inf")], states[3e-4]
+    assert bad.state == optuna.trial.TrialState.FAIL and "diverged" in bad.user_attrs["fail_reason"], bad.user_attrs
+    assert good.state == optuna.trial.TrialState.COMPLETE and "fail_reason" not in good.user_attrs
+    assert {"grid_id"} <= set(good.system_attrs) and good.user_attrs["tune_trial_id"]
+    print_summary({**summary, "optuna_storage": "sqlite"})
+    assert "diverged" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_multi_objective_study_with_a_conditional_parameter(ray_local, shared_data_root, tmp_path, capsys):
+    """Two objectives (sync rate up, FID down), TPE over lr_g, spectral_norm and lr_d only when
+    spectral_norm is off (seed 0 draws both branches in its two random start-up trials)."""
+    path = _study_file(
+        tmp_path, "tiny_pareto", config={"epochs": 1, "transfer_samples": 0},
+        search={"lr_g": {"loguniform": [1e-4, 1e-3]}, "spectral_norm": {"choice": [True, False]},
+                "lr_d": {"loguniform": [1e-4, 5e-4], "when": {"spectral_norm": False}}},
+        objective=[{"metric": "sync_rate", "mode": "max"}, {"metric": "fid_image", "mode": "min"}],
+        searcher={"type": "optuna_tpe", "seed": 0, "n_startup_trials": 2}, scheduler={"type": "fifo"}, num_samples=2,
+    )
+    study = load_study(str(path))
+    assert study.objectives == [("sync_rate", "max"), ("fid_image", "min")] and study.metric == "sync_rate"
+    results = tmp_path / "results"
+    summary = run(study, results, shared_data_root, name="mo")
+    assert summary["trials"] == 2 and summary["trials_failed"] == 0, summary["errors"]
+
+    ostudy = _optuna_trials(results, "tiny_pareto")
+    assert [d.name for d in ostudy.directions] == ["MAXIMIZE", "MINIMIZE"]
+    trials = ostudy.trials
+    assert all(t.state == optuna.trial.TrialState.COMPLETE and len(t.values) == 2 for t in trials)
+    for t in trials:  # the conditional parameter exists exactly when its condition holds
+        assert ("lr_d" in t.params) == (t.params["spectral_norm"] is False), t.params
+    assert {t.params["spectral_norm"] for t in trials} == {True, False}
+    experiment = results / "tiny_pareto" / "mo"
+    for d in (d for d in experiment.iterdir() if (d / "params.json").exists()):
+        params = json.loads((d / "params.json").read_text())
+        assert ("lr_d" in params) == (params["spectral_norm"] is False), params
+
+    front = summary["pareto_front"]
+    assert summary["best"] is None and 1 <= len(front) <= 2
+    assert {round(t.values[0], 9) for t in ostudy.best_trials} == {round(e["metrics"]["sync_rate"], 9) for e in front}
+    assert all(Path(e["checkpoint"]).is_dir() for e in front)
+    print_summary({**summary, "optuna_storage": "sqlite"})
+    assert "Pareto front" in capsys.readouterr().out
