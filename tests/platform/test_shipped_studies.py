@@ -6,7 +6,7 @@ from trainables.registry import TRAINABLES
 
 
 def test_the_documented_studies_are_shipped():
-    assert {"syncgan_semi", "syncgan_pair_ratio", "vae_lr", "vaegan_alpha_beta"} <= set(known_studies())
+    assert {"syncgan_semi", "syncgan_pair_ratio", "vae_lr", "vaegan_alpha_beta", "syncgan_quality_sync"} <= set(known_studies())
 
 
 @pytest.mark.parametrize("name", known_studies())
@@ -14,8 +14,18 @@ def test_shipped_study_validates_with_every_preset(name):
     study = load_study(name)
     assert study.trainable in TRAINABLES and study.search and study.mode in ("min", "max")
     evaluator = TRAINABLES[study.trainable].evaluator_cls
-    assert study.metric in evaluator.scalars  # reported every epoch, so Tune and ASHA see it
+    for metric, mode in study.objectives:  # reported every epoch, so Tune, ASHA and Train's checkpoints see them
+        assert metric in evaluator.scalars and mode in ("min", "max")
     for preset in study.raw["presets"]:
         assert load_study(name, preset=preset).preset == preset
     for param in study.search:
         param.to_optuna()
+
+
+def test_the_multi_objective_study_trades_image_quality_against_sync_rate():
+    study = load_study("syncgan_quality_sync")
+    assert study.multi_objective and study.objectives == [("sync_rate", "max"), ("fid_image", "min")]
+    assert study.scheduler["type"] == "fifo" and study.searcher["type"] in ("optuna_tpe", "nsga2")
+    # the same study with ASHA needs the one metric ASHA stops on
+    assert load_study("syncgan_quality_sync", ["scheduler.type=asha", "scheduler.metric=sync_rate"]).scheduler_objective() \
+        == ("sync_rate", "max")
