@@ -1,5 +1,6 @@
 """SyncGAN as the paper has it: the synchronizer learns from labelled pairs only, and learns;
-spectral norm in the discriminators is a switch."""
+spectral norm in the discriminators and the synchronizer is a switch; generated pairs reach the
+synchronizer only through ``sync_fake_weight``."""
 import copy
 
 import pytest
@@ -30,9 +31,10 @@ def _sync_after_step(model: SyncGAN, x_a, x_b, y, labelled) -> dict[str, torch.T
     return {k: v.detach().clone() for k, v in model.sync.state_dict().items()}
 
 
-def test_synchronizer_update_depends_on_labelled_pairs_only():
+@pytest.mark.parametrize("fake_weight", [0.0, 1.0])
+def test_synchronizer_update_depends_on_labelled_pairs_only(fake_weight):
     torch.manual_seed(0)
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16), (28, 28), (48, 48))
+    model = SyncGAN(SyncGANConfig(width=8, z_dim=16, sync_fake_weight=fake_weight), (28, 28), (48, 48))
     x_a, x_b, y = _batch()
     labelled = torch.arange(len(y)) % 2 == 0
     base = _sync_after_step(model, x_a, x_b, y, labelled)
@@ -49,6 +51,24 @@ def test_synchronizer_update_depends_on_labelled_pairs_only():
     assert not all(torch.equal(base[k], other[k]) for k in base)
 
 
+def test_sync_fake_weight_adds_generated_pairs_as_asynchronous():
+    torch.manual_seed(0)
+    x_a, x_b, y = _batch()
+    labelled = torch.ones(len(y), dtype=torch.bool)
+    paper = SyncGAN(SyncGANConfig(width=8, z_dim=16), (28, 28), (48, 48))
+    joint = copy.deepcopy(paper)
+    joint.cfg = SyncGANConfig(width=8, z_dim=16, sync_fake_weight=0.5)
+    base, other = _sync_after_step(paper, x_a, x_b, y, labelled), _sync_after_step(joint, x_a, x_b, y, labelled)
+    assert not all(torch.equal(base[k], other[k]) for k in base)
+    torch.manual_seed(1)
+    out = joint.train_step(x_a, x_b, y, labelled)
+    torch.manual_seed(1)
+    assert "loss_s_fake" not in paper.train_step(x_a, x_b, y, labelled)
+    assert out["loss_s_fake"] > 0  # BCE of S(G_a(z), G_b(z)) against 0
+    with pytest.raises(ValueError, match="sync_fake_weight"):
+        SyncGANConfig(sync_fake_weight=-1.0).validate()
+
+
 def test_synchronizer_loss_falls_on_a_fixed_batch():
     torch.manual_seed(0)
     model = SyncGAN(SyncGANConfig(width=8, z_dim=16, lr_s=2e-3), (28, 28), (48, 48))
@@ -60,9 +80,9 @@ def test_synchronizer_loss_falls_on_a_fixed_batch():
 
 
 @pytest.mark.parametrize("spectral_norm", [True, False])
-def test_spectral_norm_switch_covers_the_discriminators(spectral_norm):
+def test_spectral_norm_switch_covers_discriminators_and_synchronizer(spectral_norm):
     model = SyncGAN(SyncGANConfig(width=8, z_dim=16, spectral_norm=spectral_norm), (28, 28), (48, 48))
-    for d in (model.d_a, model.d_b):
+    for d in (model.d_a, model.d_b, model.sync):
         weighted = [m for m in d.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
         assert weighted and all(parametrize.is_parametrized(m, "weight") == spectral_norm for m in weighted)
     assert not any(parametrize.is_parametrized(m) for m in model.g_a.modules())

@@ -5,7 +5,9 @@ Per step (the paper's Alg. 1):
    G_a(z_a), G_b(z_b).
 2. Synchronizer S: only the *labelled* pairs of the batch (the semi-supervised share). Real
    synchronous pairs (x_a, x_b) are targets 1; asynchronous pairs, x_a with the x_b of another
-   pair of a different class, are targets 0.
+   pair of a different class, are targets 0. With ``sync_fake_weight`` w > 0 (not in the paper),
+   the generated pair of step 1 (G_a(z), G_b(z), one code) is a target 0 too, weighted w:
+   L_S = BCE(S(x_a, x_b), 1) + BCE(S(x_a, x_b'), 0) + w BCE(S(G_a(z), G_b(z)), 0).
 3. Generators: fool their discriminators, and make S call G_a(z), G_b(z) synchronous for
    identical codes and asynchronous for distinct codes; ``pair_ratio`` is the identical share.
 """
@@ -84,8 +86,8 @@ class SyncGAN(nn.Module):
 
         # 1. discriminators
         with torch.no_grad(), amp.autocast():
-            fake_a = self.g_a(self.sample_z(n, dev))
-            fake_b = self.g_b(self.sample_z(n, dev))
+            z = self.sample_z(n, dev)  # one code for both: the pair also serves S (sync_fake_weight)
+            fake_a, fake_b = self.g_a(z), self.g_b(z)
         self.opt_d.zero_grad(set_to_none=True)
         with amp.autocast():
             loss_d_a = _bce(self.d_a(x_a), 1.0) + _bce(self.d_a(fake_a), 0.0)
@@ -104,6 +106,10 @@ class SyncGAN(nn.Module):
                 partner = asynchronous_partner(labels[idx])
                 with amp.autocast():
                     loss_s = _bce(self.sync(la, lb), 1.0) + _bce(self.sync(la, lb[partner]), 0.0)
+                    if self.cfg.sync_fake_weight:
+                        loss_s_fake = _bce(self.sync(fake_a, fake_b), 0.0)
+                        out.update(_finite(loss_s_fake=loss_s_fake))
+                        loss_s = loss_s + self.cfg.sync_fake_weight * loss_s_fake
                 out.update(_finite(loss_s=loss_s))
             else:  # data parallel: this rank has no labelled pair but must join the gradient average
                 loss_s = sum(p.sum() * 0.0 for p in self.sync.parameters())
