@@ -5,7 +5,11 @@ steady state: training steps (and samples) per second over the epochs after the 
 inside the loop (``epoch_seconds``), so worker start-up, evaluation and checkpointing are left
 out of it; the wall time of each run, start-up included, is printed beside it.
 
-    python benchmarks/train_throughput.py [--epochs 3] [--per-class 300] [--width 16]
+Bare and Ray runs alternate ``--repeats`` times and each side keeps its best run (as ``timeit``
+does): load from other processes on a shared machine drifts over minutes and would otherwise
+fall on whichever contender ran at the wrong moment.
+
+    python benchmarks/train_throughput.py [--epochs 3] [--per-class 300] [--width 16] [--repeats 2]
 
 Last line: ``ratio=<ray_1_worker / bare>``.
 """
@@ -68,6 +72,7 @@ def main() -> int:
     p.add_argument("--per-class", type=int, default=300, help="training images per class (pairs = 10x)")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=2, help="alternating bare/Ray runs; each keeps its best")
     p.add_argument("--data", default=str(ROOT / "data"))
     p.add_argument("--cpus", type=int, default=os.cpu_count() or 2,
                    help="CPUs (torch threads) each contender gets (default: all; use 1 on a machine shared "
@@ -92,18 +97,21 @@ def main() -> int:
     print(f"machine: {cpus} CPU, torch {torch.__version__}, ray {ray.__version__}, device cpu; "
           f"corpus {corpus.name} ({10 * args.per_class} pairs), width {args.width}, batch {args.batch_size}, "
           f"{args.epochs} epochs each", flush=True)
-    runs = {
-        "bare (1 process)": bare({**base, "tb_dir": str(tmp / "bare")}, threads=cpus),
-        "ray train, 1 worker": ray_train({**base, "tb_dir": str(tmp / "ray1")}, 1, float(cpus), str(tmp / "runs")),
-        "ray train, 2 workers": ray_train({**base, "tb_dir": str(tmp / "ray2")}, 2, float(cpus) / 2, str(tmp / "runs")),
-    }
+    runs: dict[str, list[tuple[list[dict], float]]] = {"bare (1 process)": [], "ray train, 1 worker": []}
+    for i in range(args.repeats):
+        runs["bare (1 process)"].append(bare({**base, "tb_dir": str(tmp / f"bare{i}")}, threads=cpus))
+        runs["ray train, 1 worker"].append(
+            ray_train({**base, "tb_dir": str(tmp / f"ray1-{i}")}, 1, float(cpus), str(tmp / "runs")))
+    runs["ray train, 2 workers"] = [ray_train({**base, "tb_dir": str(tmp / "ray2")}, 2, float(cpus) / 2, str(tmp / "runs"))]
     rates = {}
-    print(f"{'run':24s} {'steps/s':>9s} {'samples/s':>10s} {'wall s':>8s}")
-    for name, (reports, wall) in runs.items():
-        steps_s, samples_s = steady(reports)
+    print(f"{'run':24s} {'steps/s':>9s} {'samples/s':>10s} {'wall s':>8s}   (every repeat)")
+    for name, repeats in runs.items():
         workers = 2 if "2 workers" in name else 1
+        measured = [(*steady(reports), wall) for reports, wall in repeats]
+        steps_s, samples_s, wall = max(measured)
         rates[name] = (steps_s, samples_s * workers)
-        print(f"{name:24s} {steps_s:9.2f} {samples_s * workers:10.1f} {wall:8.1f}")
+        each = ", ".join(f"{m[0]:.2f}" for m in measured)
+        print(f"{name:24s} {steps_s:9.2f} {samples_s * workers:10.1f} {wall:8.1f}   ({each})")
     ray1, ray2, b = rates["ray train, 1 worker"], rates["ray train, 2 workers"], rates["bare (1 process)"]
     print(f"2 workers / 1 worker (samples/s): {ray2[1] / ray1[1]:.2f}")
     print(f"ratio={ray1[0] / b[0]:.3f}")
