@@ -162,7 +162,7 @@ def write_results(path: Path, exps: list[Experiment], budget: str, device: str, 
     from platform.provenance import provenance
 
     prov = provenance()
-    command = f".venv/bin/python benchmarks/quality.py --budget {budget}"
+    command = " ".join([".venv/bin/python benchmarks/quality.py", *sys.argv[1:]])  # as run, --threads included
     lines = [
         "# Quality results",
         "",
