@@ -1,6 +1,6 @@
 """Evaluation of generated samples with the per-modality classifiers (all offline).
 
-sync rate and class coverage of generated pairs; transfer accuracy; accuracy of the image classifier
+sync rate, its chance-corrected form (Cohen's kappa) and class coverage of generated pairs; transfer accuracy; accuracy of the image classifier
 on images generated from test audio (the seed slides' measure); FID and KID via torchmetrics on the
 penultimate features of our own classifiers instead of Inception (nothing is downloaded).
 """
@@ -11,6 +11,7 @@ from typing import Optional
 
 import torch
 from torch import nn
+from torchmetrics.functional.classification import multiclass_cohen_kappa
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
@@ -25,6 +26,17 @@ def sync_rate(pred_a: torch.Tensor, pred_b: torch.Tensor) -> float:
     return float((pred_a == pred_b).float().mean())
 
 
+def sync_kappa(pred_a: torch.Tensor, pred_b: torch.Tensor, n_classes: int) -> float:
+    """The sync rate corrected for chance: Cohen's kappa between the two classifiers' labels.
+
+    (p_o - p_e) / (1 - p_e), with p_o the sync rate and p_e the agreement expected from the two label
+    distributions alone: 1 for pairs synchronous across classes, ~0 for independent generators, and 0
+    for generators collapsed onto one class, even onto the same one (sync rate 1.0 there: p_e = 1)."""
+    sync_rate(pred_a, pred_b)  # the same shape checks
+    kappa = float(multiclass_cohen_kappa(pred_a, pred_b, num_classes=n_classes))
+    return 0.0 if kappa != kappa else kappa  # NaN: p_e = 1, all agreement is chance
+
+
 def class_coverage(pred: torch.Tensor, n_classes: int) -> float:
     """Share of classes that appear among the predictions (1.0: every class generated)."""
     return float(torch.unique(pred).numel() / n_classes)
@@ -34,10 +46,11 @@ def class_coverage(pred: torch.Tensor, n_classes: int) -> float:
 def evaluate_pairs(
     x_a: torch.Tensor, x_b: torch.Tensor, clf_a: nn.Module, clf_b: nn.Module, n_classes: int
 ) -> dict[str, float]:
-    """sync_rate and class coverage of each modality for pairs generated from one code each."""
+    """sync_rate, sync_kappa and class coverage of each modality for pairs generated from one code each."""
     pa, pb = predict(clf_a, x_a), predict(clf_b, x_b)
     return {
         "sync_rate": sync_rate(pa, pb),
+        "sync_kappa": sync_kappa(pa, pb, n_classes),
         "class_coverage_image": class_coverage(pa, n_classes),
         "class_coverage_audio": class_coverage(pb, n_classes),
     }

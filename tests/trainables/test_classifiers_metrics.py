@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from trainables.classifiers import load_classifiers
-from trainables.metrics import class_coverage, sync_rate
+from trainables.metrics import class_coverage, sync_kappa, sync_rate
 
 
 def test_classifiers_learn_the_tiny_corpus_and_are_cached(tiny_corpus, tiny_classifiers):
@@ -24,3 +24,17 @@ def test_sync_rate_of_synchronous_and_independent_predictions():
     assert class_coverage(torch.zeros(10, dtype=torch.long), 10) == 0.1
     with pytest.raises(ValueError):
         sync_rate(a, b[:10])
+
+
+def test_sync_kappa_discounts_agreement_by_chance_and_by_collapse():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randint(0, 10, (5000,), generator=g)
+    b = torch.randint(0, 10, (5000,), generator=g)
+    assert sync_kappa(a, a.clone(), 10) == pytest.approx(1.0)
+    assert abs(sync_kappa(a, b, 10)) < 0.02
+    same = torch.full((300,), 3)
+    assert sync_rate(same, same.clone()) == 1.0 and sync_kappa(same, same.clone(), 10) == 0.0  # both collapsed
+    half = torch.where(torch.arange(5000) % 2 == 0, a, b)  # every other pair synchronous
+    assert sync_kappa(a, half, 10) == pytest.approx((sync_rate(a, half) - 0.1) / 0.9, abs=0.02)
+    with pytest.raises(ValueError):
+        sync_kappa(a, b[:10], 10)

@@ -78,9 +78,10 @@ def test_sync_rate_is_one_for_synchronous_generators_and_a_tenth_for_independent
     z = torch.randn(4000, 2 * N_CLASSES, generator=torch.Generator().manual_seed(0))
     clf_a, clf_b = BandClassifier(28), BandClassifier(48)
     sync = evaluate_pairs(BandGenerator(28)(z), BandGenerator(48)(z), clf_a, clf_b, N_CLASSES)
-    assert sync["sync_rate"] == 1.0 and sync["class_coverage_image"] == 1.0
+    assert sync["sync_rate"] == 1.0 and sync["class_coverage_image"] == 1.0 and sync["sync_kappa"] == pytest.approx(1.0)
     independent = evaluate_pairs(BandGenerator(28)(z), BandGenerator(48, offset=N_CLASSES)(z), clf_a, clf_b, N_CLASSES)
     assert independent["sync_rate"] == pytest.approx(0.1, abs=0.02)
+    assert independent["sync_kappa"] == pytest.approx(0.0, abs=0.02)
 
 
 def test_transfer_accuracy_through_latent_recovery_both_ways():

@@ -1,4 +1,4 @@
-"""SyncGAN's evaluation on rank 0: sync rate, class coverage, FID/KID of the images, cross-modal transfer."""
+"""SyncGAN's evaluation on rank 0: sync rate (raw and chance-corrected), class coverage, FID/KID of the images, cross-modal transfer."""
 from __future__ import annotations
 
 import math
@@ -17,7 +17,7 @@ from trainables.transfer import TransferConfig
 class SyncGANEvaluator:
     """Judges generated pairs with the corpus's classifiers; the test split is the FID reference."""
 
-    scalars = ("sync_rate", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image")
+    scalars = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image")
     final_scalars = ("transfer_acc_a_to_b", "transfer_acc_b_to_a")
 
     def __init__(self, model: SyncGAN, cfg: SyncGANConfig, manifest: dict, device: torch.device | str) -> None:
@@ -56,6 +56,6 @@ class SyncGANEvaluator:
 
     @staticmethod
     def progress(metrics: dict[str, float]) -> str:
-        return (f"sync_rate={metrics['sync_rate']:.3f} fid_image={metrics['fid_image']:.2f} "
+        return (f"sync_rate={metrics['sync_rate']:.3f} sync_kappa={metrics['sync_kappa']:.3f} fid_image={metrics['fid_image']:.2f} "
                 f"loss_d_image={metrics['loss_d_image']:.3f} loss_d_audio={metrics['loss_d_audio']:.3f} "
                 f"loss_g_sync={metrics['loss_g_sync']:.3f}")
