@@ -11,6 +11,9 @@
   and only then the callbacks' ``on_trial_error`` — too late, as Optuna refuses attributes on a
   finished trial. So the callback only keeps the controller's list of trials (``on_step_begin``) and
   the searcher reads the failing trial's ``error.txt`` itself before it tells Optuna.
+- ``TargetStopper``: ends the whole search once a trial's objective reaches the study's ``target``.
+  Ray 2.60 stops the other running trials then without telling the searcher (``stop_all`` takes
+  ``_schedule_trial_stop``, not ``stop_trial``), so ``tell_stopped_trials`` tells Optuna afterwards.
 - ``pareto_front``: the non-dominated set of a multi-objective study's results.
 
 Everything here runs in the Tune driver (and is pickled with the Tuner's state for ``--resume``).
@@ -22,7 +25,7 @@ import re
 from typing import Any, Iterable, Sequence
 
 import optuna
-from ray.tune import Callback
+from ray.tune import Callback, Stopper
 from ray.tune.search.optuna import OptunaSearch
 
 from platform.study import SearchParam, Study
@@ -194,6 +197,51 @@ class StudySearch(OptunaSearch):
 
 def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def reaches(value: Any, target: float, mode: str) -> bool:
+    """A finite ``value`` at or beyond ``target`` in the direction of ``mode``."""
+    return _finite(value) and (value >= target if mode == "max" else value <= target)
+
+
+class TargetStopper(Stopper):
+    """Stops every trial, and the searcher, once one trial reports ``metric`` at or beyond ``target``.
+
+    Tune then stops the running trials (their last results go to Optuna as COMPLETE) and starts no new
+    one; the trial that reached the target is not stopped on its own before that."""
+
+    def __init__(self, metric: str, mode: str, target: float):
+        self.metric, self.mode, self.target = metric, mode, target
+        self.reached_by: str | None = None
+
+    def __call__(self, trial_id: str, result: dict) -> bool:
+        if self.reached_by is None and reaches(result.get(self.metric), self.target, self.mode):
+            self.reached_by = trial_id
+        return False
+
+    def stop_all(self) -> bool:
+        return self.reached_by is not None
+
+
+def tell_stopped_trials(storage, study: Study, last_results: dict[str, dict]) -> int:
+    """Tell Optuna the trials of ``study`` still RUNNING after a search ended at its target: COMPLETE with
+    the Tune trial's last objective value (as an ASHA-stopped trial), PRUNED if it never reported (as
+    OptunaSearch does). ``last_results``: Tune trial id -> last result. Returns how many were told."""
+    from optuna.trial import TrialState
+
+    ostudy = optuna.load_study(study_name=study.name, storage=storage)
+    told = 0
+    for t in ostudy.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        result = last_results.get(t.user_attrs.get(TUNE_TRIAL_ID, ""))
+        if result is None:
+            continue  # not a trial of this run
+        value = result.get(study.metric)
+        if _finite(value):
+            ostudy.tell(t.number, float(value))
+        else:
+            ostudy.tell(t.number, state=TrialState.PRUNED)
+        told += 1
+    return told
 
 
 def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> StudySearch:

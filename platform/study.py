@@ -30,6 +30,10 @@ Searchers (``searcher.type``): ``optuna_tpe`` (single and multi-objective), ``ra
 (Optuna's GridSampler, so grid trials land in the Optuna storage too) and ``nsga2`` (Optuna's
 NSGAIISampler, ``population_size``), all through Ray's OptunaSearch.
 
+Target (``target: <value>``, single objective only): the whole search stops once a trial reports the
+objective at or beyond this value (``>=`` for max, ``<=`` for min); running trials are stopped and
+kept, no new trial starts, and the summary says ``target_reached`` (the run is not ``interrupted``).
+
 Schedulers (``scheduler.type``): ``asha`` or ``fifo``. ASHA stops trials on one metric: the
 objective for a single-objective study; with several objectives give ``scheduler.metric`` (and
 ``scheduler.mode`` unless the metric is one of the objectives), or use ``fifo``.
@@ -37,6 +41,7 @@ objective for a single-objective study; with several objectives give ``scheduler
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +56,7 @@ SEARCHER_KEYS = {"type", "seed", "n_startup_trials", "population_size"}
 SCHEDULER_KEYS = {"type", "grace_period", "reduction_factor", "max_t", "metric", "mode"}
 TOP_KEYS = {
     "description", "trainable", "corpus", "config", "search", "objective", "num_samples",
-    "scheduler", "searcher", "presets", "preset", "classifiers", "storage",
+    "scheduler", "searcher", "presets", "preset", "classifiers", "storage", "target",
 }
 RESOURCE_KEYS = {
     "trial_cpus", "num_workers", "cpus_per_worker", "use_gpu", "gpus_per_worker", "max_concurrent_trials", "startup_retries",
@@ -134,6 +139,8 @@ class Study:
     raw: dict[str, Any] = field(default_factory=dict)
     objectives: list[tuple[str, str]] = field(default_factory=list)
     """Every objective as (metric, mode); the first is ``metric``/``mode``."""
+    target: float | None = None
+    """Stop the whole search once a trial's objective reaches this value (single objective only)."""
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -165,8 +172,8 @@ class Study:
         for p in self.search:
             space[p.name] = {p.kind: p.args, **({"when": p.when} if p.when else {}),
                              **({"grid": p.grid} if p.grid is not None else {})}
-        return {"objectives": [{"metric": m, "mode": d} for m, d in self.objectives], "searcher": searcher,
-                "scheduler": scheduler, "num_samples": self.num_samples, "search": space}
+        return {"objectives": [{"metric": m, "mode": d} for m, d in self.objectives], "target": self.target,
+                "searcher": searcher, "scheduler": scheduler, "num_samples": self.num_samples, "search": space}
 
     def scheduler_objective(self) -> tuple[str, str]:
         """The (metric, mode) ASHA stops trials on: ``scheduler.metric``/``mode``, else the objective."""
@@ -514,10 +521,24 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     if not isinstance(storage, str):
         raise StudyError(f"storage: a database URL such as postgresql+psycopg://optuna:${{OPTUNA_PG_PASSWORD}}@host/optuna, got {storage!r}")
     metric, mode = objectives[0]
+    target = _target(raw.get("target"), objectives)
     return Study(
         name=name, trainable=trainable, corpus={"name": corpus["name"], "overrides": corpus.get("overrides") or {}},
         config=config, search=search, metric=metric, mode=mode,
         num_samples=num_samples, scheduler=scheduler, searcher=searcher, resources=dict(presets[chosen]),
         preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source,
-        raw=raw, objectives=objectives,
+        raw=raw, objectives=objectives, target=target,
     )
+
+
+def _target(raw: Any, objectives: list[tuple[str, str]]) -> float | None:
+    """``target``: a finite number, for a single-objective study."""
+    if raw is None:
+        return None
+    value = _number(raw)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise StudyError(f"target: a finite number (the {objectives[0][0]} that ends the search), got {raw!r}")
+    if len(objectives) > 1:
+        raise StudyError(f"target: stops a single-objective search; this study has {len(objectives)} objectives "
+                         f"({', '.join(m for m, _ in objectives)})")
+    return float(value)

@@ -88,7 +88,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     """
     from ray import tune
 
-    from platform.search import TrialErrors
+    from platform.search import TargetStopper, TrialErrors
     from trainables.ray_train import tune_trial
 
     results = results_location(results_root).child(study.name)
@@ -127,20 +127,41 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
                 max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
             ),
             run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True),
-                                      callbacks=[errors]),
+                                      callbacks=[errors], stop=None if study.target is None else
+                                      TargetStopper(study.metric, study.mode, study.target)),
         )
     t0 = time.time()
     grid = tuner.fit()
     statuses = [t.status for t in grid._experiment_analysis.trials]  # noqa: SLF001 (no public accessor)
-    interrupted = len(statuses) < study.num_samples or any(s not in ("TERMINATED", "ERROR") for s in statuses)
+    reached = target_reached(study, grid)
+    if reached:  # Tune stopped the other running trials without telling the searcher
+        from platform.search import tell_stopped_trials
+
+        tell_stopped_trials(storage, study, {r.metrics.get("trial_id", ""): r.metrics for r in grid if r.metrics})
+    interrupted = any(s not in ("TERMINATED", "ERROR") for s in statuses) or (
+        len(statuses) < study.num_samples and not reached)
     summary = summarize(study, grid, experiment.uri, time.time() - t0, interrupted)
-    summary.update(optuna_storage=redact(url), interrupted=interrupted, resumed=resume,
+    summary.update(optuna_storage=redact(url), interrupted=interrupted, resumed=resume, target=study.target,
+                   target_reached=reached,
                    trial_states={s: statuses.count(s) for s in sorted(set(statuses))})
     experiment.write_json("summary.json", summary)
     return summary
 
 
-SUMMARY_METRICS = ("class_coverage_image", "class_coverage_audio", "fid_image", "loss_g_sync", "loss_s", "epoch")
+def target_reached(study: Study, grid) -> bool:
+    """Whether any trial reported the objective at or beyond ``study.target`` (any epoch, not only its last)."""
+    from platform.search import reaches
+
+    if study.target is None:
+        return False
+    for r in grid:
+        df = r.metrics_dataframe
+        if df is not None and study.metric in df and any(reaches(v, study.target, study.mode) for v in df[study.metric]):
+            return True
+    return False
+
+
+SUMMARY_METRICS = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "loss_g_sync", "loss_s", "epoch")
 
 
 def _entry(study: Study, r) -> dict:
@@ -189,6 +210,9 @@ def print_summary(s: dict) -> None:
     b = s["best"]
     objectives = s.get("objectives") or []
     print(f"\n=== study {s['study']}: {s['trials']} trials ({s['trials_failed']} failed) in {s['wall_seconds']:.0f} s ===")
+    if s.get("target") is not None:
+        print(f"target {objectives[0]['metric']} {'>=' if objectives[0]['mode'] == 'max' else '<='} {s['target']:g}: "
+              + ("reached, search stopped" if s.get("target_reached") else "not reached"))
     for f in s.get("failures", []):
         print(f"failed:            {_fmt(f['config'])}: {f['reason']}")
     if "pareto_front" in s:

@@ -11,6 +11,7 @@ from tiny_study import TINY_STUDY
 
 from platform.search import (
     FAIL_REASON, SearchSpace, StudySearch, TrialErrors, build_searcher, error_reason, make_sampler, pareto_front,
+    tell_stopped_trials,
 )
 from platform.study import validate
 
@@ -116,6 +117,24 @@ def test_failed_trial_is_told_fail_with_its_reason_and_the_others_complete(tmp_p
     import pickle
 
     assert pickle.loads(pickle.dumps(errors)).trials == []
+
+
+def test_trials_stopped_at_the_target_are_told_with_their_last_value(tmp_path):
+    """Tune's stop_all leaves the searcher's trials RUNNING: COMPLETE with the last value, PRUNED without
+    one; a RUNNING trial of another run (no last result here) is left alone."""
+    study = _study(name="offline_target", scheduler={"type": "fifo"}, target=0.2)
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'optuna.db'}")
+    searcher = build_searcher(study, storage)
+    for tid in ("a", "b", "c", "d"):
+        searcher.suggest(tid)
+    searcher.on_trial_complete("d", result={"sync_rate": 0.1, "epoch": 2})
+    told = tell_stopped_trials(storage, study, {"a": {"sync_rate": 0.25, "epoch": 1}, "b": {"epoch": 0.5},
+                                                "d": {"sync_rate": 0.1}})
+    by_id = {t.user_attrs["tune_trial_id"]: t for t in optuna.load_study(study_name="offline_target", storage=storage).trials}
+    assert told == 2
+    assert by_id["a"].state.name == "COMPLETE" and by_id["a"].value == 0.25
+    assert by_id["b"].state.name == "PRUNED"
+    assert by_id["c"].state.name == "RUNNING" and by_id["d"].state.name == "COMPLETE"
 
 
 def test_multi_objective_searcher_tells_both_values_or_fails_with_the_missing_one(tmp_path):

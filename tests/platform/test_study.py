@@ -7,7 +7,7 @@ from platform.tune import main
 def test_shipped_study_loads_with_search_space_and_local_preset():
     study = load_study("syncgan_semi")
     assert {p.name for p in study.search} == {"lr_g", "lr_d", "lr_s", "pair_ratio", "semi_rate"}
-    assert study.metric == "sync_rate" and study.mode == "max"
+    assert study.metric == "sync_kappa" and study.mode == "max"
     assert study.resources["trial_cpus"] < 0.1 and study.resources["max_concurrent_trials"] == 2
     dist = {p.name: p.to_optuna() for p in study.search}
     assert dist["lr_g"].log and dist["semi_rate"].choices == (0.1, 0.2, 0.4, 1.0)
@@ -81,6 +81,10 @@ TWO_OBJECTIVES = "objective=[{metric: sync_rate, mode: max}, {metric: fid_image,
     (["objective=[]"], r"objective: an empty list"),
     (["objective.mode=maximize"], r"objective\.mode: 'maximize'"),
     (["objective.metric=transfer_acc_a_to_b"], r"only reported at the last epoch"),
+    (["target=high"], r"target: a finite number \(the sync_kappa that ends the search\), got 'high'"),
+    (["target=.inf"], r"target: a finite number"),
+    (["target=true"], r"target: a finite number"),
+    ([TWO_OBJECTIVES, "scheduler.type=fifo", "target=0.5"], r"target: stops a single-objective search; this study has 2"),
 ])
 def test_bad_search_and_objectives_are_rejected_naming_the_key(overrides, message):
     with pytest.raises(StudyError, match=message):
@@ -112,7 +116,7 @@ def test_grid_searcher_takes_its_size_as_num_samples_and_refuses_more():
 
 def test_objectives_single_and_multiple():
     study = load_study("syncgan_semi")
-    assert study.objectives == [("sync_rate", "max")] and not study.multi_objective
+    assert study.objectives == [("sync_kappa", "max")] and not study.multi_objective
     multi = load_study("syncgan_semi", [TWO_OBJECTIVES, "scheduler.type=fifo", "searcher.type=nsga2"])
     assert multi.multi_objective and multi.objectives == [("sync_rate", "max"), ("fid_image", "min")]
     assert (multi.metric, multi.mode) == ("sync_rate", "max")  # single-objective code paths see the first
@@ -133,3 +137,19 @@ def test_dry_run_prints_the_resolved_objectives_and_searcher(capsys):
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["resolved"]["objectives"] == [{"metric": "sync_rate", "mode": "max"}, {"metric": "fid_image", "mode": "min"}]
     assert printed["resolved"]["searcher"]["type"] == "optuna_tpe" and printed["resolved"]["scheduler"] == {"type": "fifo"}
+
+
+def test_target_is_resolved_and_reached_in_the_objectives_direction():
+    from platform.search import TargetStopper
+
+    study = load_study("syncgan_semi", ["target=0.3"])
+    assert study.target == 0.3 and study.resolved()["target"] == 0.3
+    assert load_study("syncgan_semi").target is None
+    up = TargetStopper("sync_rate", "max", 0.3)
+    assert not up("a", {"sync_rate": 0.29}) and not up.stop_all()
+    assert not up("a", {"sync_rate": float("nan")}) and not up("a", {"loss_s": 1.0}) and not up.stop_all()
+    assert not up("b", {"sync_rate": 0.3}) and up.stop_all() and up.reached_by == "b"  # the trial itself is not stopped
+    down = TargetStopper("fid_image", "min", 10.0)
+    assert not down("a", {"fid_image": 10.5}) and not down.stop_all()
+    down("c", {"fid_image": 9.0})
+    assert down.stop_all() and down.reached_by == "c"

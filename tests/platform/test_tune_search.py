@@ -100,3 +100,24 @@ def test_multi_objective_study_with_a_conditional_parameter(ray_local, shared_da
     assert all(Path(e["checkpoint"]).is_dir() for e in front)
     print_summary({**summary, "optuna_storage": "sqlite"})
     assert "Pareto front" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_target_ends_the_search_at_the_first_trial_that_reaches_it(ray_local, shared_data_root, tmp_path, capsys):
+    """target: sync_rate >= 0 holds at the first report; with one trial at a time and 3 samples, the search
+    stops there: one trial, stopped before its second epoch, COMPLETE in Optuna; not interrupted."""
+    path = _study_file(
+        tmp_path, "tiny_target", config={"epochs": 3, "transfer_samples": 0}, target=0.0,
+        searcher={"type": "random", "seed": 0}, scheduler={"type": "fifo"}, num_samples=3,
+        presets={"local-cpu": {**TINY_STUDY["presets"]["local-cpu"], "max_concurrent_trials": 1}},
+    )
+    study = load_study(str(path))
+    results = tmp_path / "results"
+    summary = run(study, results, shared_data_root, name="target")
+    assert summary["target_reached"] is True and summary["interrupted"] is False, summary
+    assert summary["trials"] == 1 and summary["trial_states"] == {"TERMINATED": 1}, summary
+    assert summary["best"]["metrics"]["epoch"] < 3  # stopped, not run to its last epoch
+    trials = _optuna_trials(results, "tiny_target").trials
+    assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE]
+    print_summary({**summary, "optuna_storage": "sqlite"})
+    assert "target sync_rate >= 0: reached, search stopped" in capsys.readouterr().out
