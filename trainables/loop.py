@@ -63,9 +63,17 @@ def fit(
     # last, so that nothing built above (the classifiers' init) draws from the restored RNG
     progress = load_checkpoint(model, resume_dir, rank) if resume_dir else Progress()
 
-    def checkpoint_and_report(metrics: dict[str, float], final: bool = False) -> None:
+    def checkpoint_and_report(metrics: dict[str, float], final: bool = False, log_epoch: int | None = None) -> None:
         if evaluator is not None:
             metrics.update(evaluator.metrics(final))
+            if log_epoch is not None:
+                # before the report: Tune may stop the trial on it (ASHA) and kill this worker at once
+                writer.scalars({f"train/{k}": v for k, v in metrics.items() if k.startswith("loss")}, log_epoch)
+                names = [*evaluator.scalars, *evaluator.final_scalars]
+                writer.scalars({f"eval/{k}": metrics[k] for k in names if k in metrics}, log_epoch)
+                evaluator.samples(writer, log_epoch)
+                writer.flush()
+                log_progress(cfg, metrics, evaluator.progress(metrics))
         with tempfile.TemporaryDirectory() as tmp:
             save_checkpoint(model, progress, config, tmp, rank)
             report(metrics, tmp)
@@ -92,13 +100,7 @@ def fit(
             progress.epoch, progress.step_in_epoch = epoch + 1, 0
             metrics = {k: v / max(steps, 1) for k, v in sums.items()}
             metrics.update(epoch=epoch + 1, step=progress.global_step, steps=steps, epoch_seconds=time.time() - t0)
-            checkpoint_and_report(metrics, final=epoch + 1 == cfg.epochs)
-            if evaluator is not None:
-                writer.scalars({f"train/{k}": v for k, v in metrics.items() if k.startswith("loss")}, epoch + 1)
-                names = [*evaluator.scalars, *evaluator.final_scalars]
-                writer.scalars({f"eval/{k}": metrics[k] for k in names if k in metrics}, epoch + 1)
-                evaluator.samples(writer, epoch + 1)
-                log_progress(cfg, metrics, evaluator.progress(metrics))
+            checkpoint_and_report(metrics, final=epoch + 1 == cfg.epochs, log_epoch=epoch + 1)
         if evaluator is not None and metrics:
             writer.hparams(config, {k: metrics[k] for k in evaluator.scalars if k in metrics})
     finally:

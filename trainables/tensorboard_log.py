@@ -60,6 +60,11 @@ class TrialWriter:
         simple = {k: v for k, v in hparams.items() if isinstance(v, (int, float, str, bool))}
         self.writer.add_hparams(simple, {f"hparam/{k}": v for k, v in metrics.items()}, run_name=".")
 
+    def flush(self) -> None:
+        """Write pending events to disk (a worker can be killed right after)."""
+        if self.writer is not None:
+            self.writer.flush()
+
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()

@@ -116,3 +116,27 @@ def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tiny_corpus, tiny_cla
     final_b = torch.load(resumed[-1][1] / "state.pt", weights_only=True)["model"]
     for k in final_a:
         assert torch.equal(final_a[k], final_b[k]), f"{k} differs after resuming"
+
+
+def test_an_epoch_is_logged_before_its_report_that_may_stop_the_trial(tiny_corpus, tiny_classifiers, tmp_path):
+    """ASHA stops a trial on its epoch's report and Tune kills the worker at once: the epoch's TensorBoard
+    scalars and progress line must already be on disk when the report is made."""
+    import json
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    class Stopped(Exception):
+        pass
+
+    seen = {}
+
+    def report(metrics, ckpt_dir):
+        if metrics["epoch"] == 1:
+            acc = EventAccumulator(str(tmp_path / "tb")).Reload()
+            seen["tb"] = [e.step for e in acc.Scalars("eval/sync_kappa")]
+            seen["progress"] = [json.loads(line)["epoch"] for line in (tmp_path / "tb" / "progress.jsonl").read_text().splitlines()]
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        fit("syncgan", _cfg(tiny_corpus, tiny_classifiers, tmp_path, transfer_samples=0), report)
+    assert seen == {"tb": [1], "progress": [1]}
