@@ -152,7 +152,7 @@ def fmt(x: Any, digits: int = 3) -> str:
 
 def others(exp: Experiment) -> str:
     m = exp.result.get("metrics", {})
-    keys = (("transfer_acc_a_to_b", "transfer_acc_b_to_a", "fid_image", "class_coverage_image", "class_coverage_audio")
+    keys = (("sync_kappa", "transfer_acc_a_to_b", "transfer_acc_b_to_a", "fid_image", "class_coverage_image", "class_coverage_audio")
             if exp.trainable == "syncgan" else ("fid_image", "kid_image", "class_coverage_image"))
     return ", ".join(f"{k} {fmt(m[k], 2 if k.startswith(('fid', 'kid')) else 3)}" for k in keys if k in m)
 

@@ -11,7 +11,11 @@ luck, 0.35 at the first epoch in a pilot run, and 0.00 two epochs later). The st
 ends each search there (what comes after would not count). A search that never reaches the target costs everything it spent
 (printed with ``>``), so missing it is not cheaper than reaching it late.
 
-    python benchmarks/search_efficiency.py [--seeds 0 1] [--trials 16] [--epochs 6] [--target 0.15]
+    python benchmarks/search_efficiency.py [--seeds 0 1] [--trials 16] [--epochs 12] [--target 0.15] [--also 0.05 0.1]
+    python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
+
+Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
+trial-epochs come from the same searches, at no extra cost.
 
 Last line: ``ratio=<tpe_asha/random_fifo>``, the ratio of the trial-epochs summed over the seeds
 (goal <= 0.4).
@@ -51,13 +55,17 @@ def small_scale(args: argparse.Namespace, seed: int) -> list[str]:
 
 
 def epochs_in_order(experiment_dir: str, metric: str) -> list[tuple[float, str, float, float]]:
-    """(finish time, trial, metric, sync rate) of every epoch of every trial, in the order they finished."""
+    """(finish time, trial, metric, sync rate) of every epoch of every trial, in the order they finished.
+
+    Read from Tune's ``result.json`` of each trial (the driver writes it for every result it receives),
+    not from the trainable's own ``progress.jsonl``: a trial that ASHA stops right after an epoch can be
+    killed before its worker writes that line, and its epoch would go uncounted."""
     out = []
-    for progress in Path(experiment_dir.split("?")[0]).glob("*/progress.jsonl"):
-        for line in progress.read_text().splitlines():
+    for result in Path(experiment_dir.split("?")[0]).glob("*/result.json"):
+        for line in result.read_text().splitlines():
             rec = json.loads(line)
             if float(rec["epoch"]).is_integer():
-                out.append((rec["time"], progress.parent.name, rec[metric], rec["sync_rate"]))
+                out.append((rec["timestamp"], result.parent.name, rec[metric], rec["sync_rate"]))
     return sorted(out)
 
 
@@ -70,14 +78,37 @@ def cost(epochs: list[tuple[float, str, float, float]], target: float) -> tuple[
     return len(epochs), False, best[2], best[3]
 
 
+def report(searches: dict[tuple[int, str], list], target: float, also: list[float]) -> None:
+    """The trial-epochs of every search to ``target`` and to each lower target in ``also`` (each search
+    ran until ``target``, so it passed every lower one first), and the ratio of the sums."""
+    print(f"\n{'seed':>4s} {'search':12s} " + " ".join(f"{'kappa>=' + format(t, 'g'):>12s}" for t in [*also, target])
+          + f" {'best kappa':>11s} {'its sync rate':>14s} {'trials':>7s}")
+    totals = {(m, t): 0 for m in METHODS for t in [*also, target]}
+    for (seed, method), epochs in searches.items():
+        cells = []
+        for t in [*also, target]:
+            spent, reached, _, _ = cost(epochs, t)
+            totals[method, t] += spent
+            cells.append(f"{('' if reached else '>') + str(spent):>12s}")
+        _, _, best, best_rate = cost(epochs, target)
+        print(f"{seed:4d} {method:12s} " + " ".join(cells) + f" {best:11.3f} {best_rate:14.3f} {len({e[1] for e in epochs}):7d}")
+    for t in also:
+        print(f"ratio at kappa >= {t:g}: {totals['tpe+asha', t] / max(totals['random+fifo', t], 1):.3f} "
+              f"({totals['tpe+asha', t]} / {totals['random+fifo', t]} trial-epochs)")
+    print(f"total trial-epochs to kappa >= {target:g}: " + ", ".join(f"{m} {totals[m, target]}" for m in METHODS))
+    print(f"ratio={totals['tpe+asha', target] / max(totals['random+fifo', target], 1):.3f}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--trials", type=int, default=16, help="trials per search at most (the same for both)")
-    p.add_argument("--epochs", type=int, default=6, help="epochs per trial (ASHA's max_t)")
-    p.add_argument("--steps", type=int, default=100, help="training steps per epoch")
-    p.add_argument("--grace", type=int, default=1, help="ASHA's grace period in epochs")
-    p.add_argument("--reduction-factor", type=int, default=3, help="ASHA's reduction factor (rungs at 1, 3 epochs)")
+    p.add_argument("--epochs", type=int, default=12, help="epochs per trial (ASHA's max_t)")
+    p.add_argument("--steps", type=int, default=100, help="training steps per epoch at most (an epoch is one pass over "
+                   "the training pairs: 10 x per-class / batch size steps)")
+    p.add_argument("--grace", type=int, default=3, help="ASHA's grace period in epochs (the sync rate leaves 0 after "
+                   "about 100 steps)")
+    p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor (rungs at 3 and 6 epochs)")
     p.add_argument("--startup", type=int, default=4, help="TPE's random start-up trials")
     p.add_argument("--width", type=int, default=16, help="base channels of every network (width 8 never left "
                    "sync rate 0 within 120 steps)")
@@ -85,38 +116,46 @@ def main() -> int:
     p.add_argument("--per-class", type=int, default=200, help="training pairs per class")
     p.add_argument("--target", type=float, default=0.15,
                    help="sync_kappa a search must reach (0: chance; 0.15 is a sync rate of about 0.24 over 10 classes)")
+    p.add_argument("--also", type=float, nargs="*", default=[0.05, 0.1],
+                   help="lower targets also reported from the same searches (each is passed before --target)")
+    p.add_argument("--from", dest="from_dir", help="report on the searches already under this directory, run nothing")
     p.add_argument("--data", default=str(ROOT / "data"))
     args = p.parse_args()
+    also = sorted(t for t in args.also if t < args.target)
+
+    if args.from_dir:
+        searches = {}
+        for seed in args.seeds:
+            for method in METHODS:
+                exp = sorted(Path(args.from_dir).glob(f"syncgan_semi-{method.replace('+', '_')}-seed{seed}/*/"))
+                if exp:
+                    searches[seed, method] = epochs_in_order(str(exp[-1]), "sync_kappa")
+        report(searches, args.target, also)
+        return 0
 
     from platform.study import load_study
     from platform.tune import run
 
     results = Path(tempfile.mkdtemp(prefix="search-eff-"))
-    print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {args.steps} steps, "
-          f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; target sync_kappa {args.target}; seeds {args.seeds}; "
-          f"results under {results}", flush=True)
-    rows, totals = [], {m: 0 for m in METHODS}
+    steps = min(args.steps, 10 * args.per_class // args.batch_size)
+    print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {steps} steps, "
+          f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; target sync_kappa {args.target}; "
+          f"seeds {args.seeds}; results under {results}", flush=True)
+    searches = {}
     for seed in args.seeds:
         for method, overrides in METHODS.items():
             study = load_study("syncgan_semi", small_scale(args, seed) + overrides)
             study.name = f"syncgan_semi-{method.replace('+', '_')}-seed{seed}"
             t0 = time.time()
             summary = run(study, results, Path(args.data))
-            spent, reached, best, best_rate = cost(epochs_in_order(summary["experiment_dir"], study.metric), args.target)
+            epochs = searches[seed, method] = epochs_in_order(summary["experiment_dir"], study.metric)
+            spent, reached, best, best_rate = cost(epochs, args.target)
             if reached != summary["target_reached"]:
                 raise SystemExit(f"{study.name}: progress.jsonl says target reached={reached}, "
                                  f"the study summary says {summary['target_reached']}")
-            totals[method] += spent
-            rows.append((seed, method, spent, reached, best, best_rate, summary["trials"], time.time() - t0))
             print(f"seed {seed} {method:12s}: {'' if reached else '>'}{spent} trial-epochs (best {study.metric} {best:.3f} "
                   f"at sync rate {best_rate:.3f}, {summary['trials']} trials, {time.time() - t0:.0f} s)", flush=True)
-    print(f"\n{'seed':>4s} {'search':12s} {'trial-epochs to target':>23s} {'best kappa':>11s} {'its sync rate':>14s} "
-          f"{'trials':>7s} {'wall s':>7s}")
-    for seed, method, spent, reached, best, best_rate, trials, wall in rows:
-        print(f"{seed:4d} {method:12s} {('' if reached else '>') + str(spent):>23s} {best:11.3f} {best_rate:14.3f} "
-              f"{trials:7d} {wall:7.0f}")
-    print(f"total trial-epochs: " + ", ".join(f"{m} {t}" for m, t in totals.items()))
-    print(f"ratio={totals['tpe+asha'] / max(totals['random+fifo'], 1):.3f}")
+    report(searches, args.target, also)
     return 0
 
 
