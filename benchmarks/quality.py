@@ -152,7 +152,7 @@ def fmt(x: Any, digits: int = 3) -> str:
 
 def others(exp: Experiment) -> str:
     m = exp.result.get("metrics", {})
-    keys = (("sync_kappa", "transfer_acc_a_to_b", "transfer_acc_b_to_a", "fid_image", "class_coverage_image", "class_coverage_audio")
+    keys = (("sync_rate_real", "sync_kappa", "transfer_acc_a_to_b", "transfer_acc_b_to_a", "fid_image", "class_coverage_image", "class_coverage_audio")
             if exp.trainable == "syncgan" else ("fid_image", "kid_image", "class_coverage_image"))
     return ", ".join(f"{k} {fmt(m[k], 2 if k.startswith(('fid', 'kid')) else 3)}" for k in keys if k in m)
 
@@ -178,8 +178,10 @@ def write_results(path: Path, exps: list[Experiment], budget: str, device: str, 
         "",
         "Figures are the last epoch's, judged by the corpus's own classifiers (LeNet-5 for images, a small CNN "
         "for spectrograms), whose test accuracy is listed below: a generated sample is only as well judged as "
-        "the judge. Sync rate: share of pairs generated from one z that the two classifiers put in the same class. "
-        "Image accuracy from audio: LeNet-5 accuracy on images generated from the test clips (the slides' measure).",
+        "the judge. Sync rate: share of pairs generated from one z that the two classifiers put in the same class; "
+        "sync_rate_real: the same measure on real test pairs of one class, the judges' ceiling (a generated sync "
+        "rate above it needs samples easier to classify than real ones); sync_kappa: the sync rate corrected for "
+        "chance (Cohen's kappa). Image accuracy from audio: LeNet-5 accuracy on images generated from the test clips (the slides' measure).",
         "",
         "| experiment | corpus | metric | ours | seed | goal | met | epochs (steps) | wall time | device | other figures |",
         "|---|---|---|---|---|---|---|---|---|---|---|",

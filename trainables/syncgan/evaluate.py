@@ -5,9 +5,9 @@ import math
 
 import torch
 
-from trainables.classifiers import load_classifiers
+from trainables.classifiers import load_classifiers, predict
 from trainables.data import load_split
-from trainables.metrics import evaluate_pairs, evaluate_transfer, fid_kid
+from trainables.metrics import evaluate_pairs, evaluate_transfer, fid_kid, sync_rate
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
 from trainables.tensorboard_log import TrialWriter
@@ -29,6 +29,10 @@ class SyncGANEvaluator:
         self.z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=gen).to(device)
         self.z_grid = self.z[:cfg.image_grid_size]
         self.real_images = self.test.images(slice(0, cfg.eval_samples)).to(device)
+        # the judges' ceiling: the sync rate of real test pairs (same class by construction), as generated
+        # pairs are judged; a generated sync rate above it needs samples easier to classify than real ones
+        real_audio = self.test.audios(slice(0, cfg.eval_samples)).to(device)
+        self.sync_rate_real = sync_rate(predict(self.clf_a, self.real_images), predict(self.clf_b, real_audio))
 
     @torch.no_grad()
     def metrics(self, final: bool) -> dict[str, float]:
@@ -43,7 +47,8 @@ class SyncGANEvaluator:
                     self.model, self.test.images(slice(0, n)).to(self.device), self.test.audios(slice(0, n)).to(self.device),
                     torch.from_numpy(self.test.label[:n]), self.clf_a, self.clf_b,
                     TransferConfig(steps=self.cfg.transfer_steps, seed=self.cfg.seed)))
-        out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"])
+        out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"],
+                   sync_rate_real=self.sync_rate_real)
         bad = [k for k, v in out.items() if isinstance(v, float) and math.isnan(v)]
         if bad:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")
