@@ -207,8 +207,9 @@ def reaches(value: Any, target: float, mode: str) -> bool:
 class TargetStopper(Stopper):
     """Stops every trial, and the searcher, once one trial reports ``metric`` at or beyond ``target``.
 
-    Tune then stops the running trials (their last results go to Optuna as COMPLETE) and starts no new
-    one; the trial that reached the target is not stopped on its own before that."""
+    Tune then stops the running trials and starts no new one; the trial that reached the target is not
+    stopped on its own before that. Tune does not tell the searcher of the trials it stops this way:
+    ``tell_stopped_trials`` does, after the search."""
 
     def __init__(self, metric: str, mode: str, target: float):
         self.metric, self.mode, self.target = metric, mode, target
