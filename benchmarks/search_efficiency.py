@@ -57,9 +57,9 @@ def small_scale(args: argparse.Namespace, seed: int) -> list[str]:
 def epochs_in_order(experiment_dir: str, metric: str) -> list[tuple[float, str, float, float]]:
     """(finish time, trial, metric, sync rate) of every epoch of every trial, in the order they finished.
 
-    Read from Tune's ``result.json`` of each trial (the driver writes it for every result it receives),
-    not from the trainable's own ``progress.jsonl``: a trial that ASHA stops right after an epoch can be
-    killed before its worker writes that line, and its epoch would go uncounted."""
+    Read from Tune's ``result.json`` of each trial, the driver's record of every result it received (its
+    ``timestamp`` is in whole seconds: epochs of one second are ordered by trial name). The trainable's
+    own ``progress.jsonl`` used to miss the last epoch of ASHA-stopped trials (written after the report)."""
     out = []
     for result in Path(experiment_dir.split("?")[0]).glob("*/result.json"):
         for line in result.read_text().splitlines():
