@@ -19,10 +19,14 @@ from trainables.classifiers import ClassifierFeatures, predict
 from trainables.transfer import TransferConfig, TwoGenerators, transfer
 
 
-def sync_rate(pred_a: torch.Tensor, pred_b: torch.Tensor) -> float:
-    """Share of generated pairs that the two classifiers put in the same class."""
+def _check_pair_predictions(pred_a: torch.Tensor, pred_b: torch.Tensor) -> None:
     if pred_a.shape != pred_b.shape or pred_a.numel() == 0:
         raise ValueError(f"need two equal, non-empty prediction vectors, got {tuple(pred_a.shape)} and {tuple(pred_b.shape)}")
+
+
+def sync_rate(pred_a: torch.Tensor, pred_b: torch.Tensor) -> float:
+    """Share of generated pairs that the two classifiers put in the same class."""
+    _check_pair_predictions(pred_a, pred_b)
     return float((pred_a == pred_b).float().mean())
 
 
@@ -32,7 +36,7 @@ def sync_kappa(pred_a: torch.Tensor, pred_b: torch.Tensor, n_classes: int) -> fl
     (p_o - p_e) / (1 - p_e), with p_o the sync rate and p_e the agreement expected from the two label
     distributions alone: 1 for pairs synchronous across classes, ~0 for independent generators, and 0
     for generators collapsed onto one class, even onto the same one (sync rate 1.0 there: p_e = 1)."""
-    sync_rate(pred_a, pred_b)  # the same shape checks
+    _check_pair_predictions(pred_a, pred_b)
     kappa = float(multiclass_cohen_kappa(pred_a, pred_b, num_classes=n_classes))
     return 0.0 if kappa != kappa else kappa  # NaN: p_e = 1, all agreement is chance
 
