@@ -4,7 +4,7 @@ Both searches get the same trial budget (``--trials`` trials of at most ``--epoc
 the same small corpus and model, through ``platform.tune.run`` (Ray Tune, Ray Train, Optuna in
 SQLite), once per seed in ``--seeds``; for one seed both searches draw the same first (start-up)
 points. A search's cost is its **trial-epochs**: every epoch any of its trials trained, counted in
-the order the epochs finished (from each trial's ``progress.jsonl``), until the first epoch whose
+the order Tune received them (each trial's ``result.json``), until the first epoch whose
 evaluation reached ``--target`` on the study's objective, ``sync_kappa`` (the sync rate corrected
 for chance, Cohen's kappa: the raw sync rate of generators collapsed onto one class can be high by
 luck, 0.35 at the first epoch in a pilot run, and 0.00 two epochs later). The study's ``target`` key
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 import xmodal_cli  # noqa: E402  (run as a script: `platform` is the stdlib's until this loads ours)
 
 xmodal_cli._load_platform_package()
+from platform.search import reaches  # noqa: E402
 
 METHODS = {
     "tpe+asha": ["searcher.type=optuna_tpe", "scheduler.type=asha"],
@@ -73,7 +74,7 @@ def cost(epochs: list[tuple[float, str, float, float]], target: float) -> tuple[
     """(trial-epochs until the target was first reached, reached?, best metric, sync rate of the best)."""
     best = max(epochs, key=lambda e: e[2], default=(0, "", float("nan"), float("nan")))
     for i, (_, _, value, _) in enumerate(epochs, 1):
-        if value >= target:
+        if reaches(value, target, "max"):
             return i, True, best[2], best[3]
     return len(epochs), False, best[2], best[3]
 
@@ -123,17 +124,19 @@ def main() -> int:
     args = p.parse_args()
     also = sorted(t for t in args.also if t < args.target)
 
+    from platform.study import load_study
+
     if args.from_dir:
+        metric = load_study("syncgan_semi").metric
         searches = {}
         for seed in args.seeds:
             for method in METHODS:
                 exp = sorted(Path(args.from_dir).glob(f"syncgan_semi-{method.replace('+', '_')}-seed{seed}/*/"))
                 if exp:
-                    searches[seed, method] = epochs_in_order(str(exp[-1]), "sync_kappa")
+                    searches[seed, method] = epochs_in_order(str(exp[-1]), metric)
         report(searches, args.target, also)
         return 0
 
-    from platform.study import load_study
     from platform.tune import run
 
     results = Path(tempfile.mkdtemp(prefix="search-eff-"))
@@ -151,7 +154,7 @@ def main() -> int:
             epochs = searches[seed, method] = epochs_in_order(summary["experiment_dir"], study.metric)
             spent, reached, best, best_rate = cost(epochs, args.target)
             if reached != summary["target_reached"]:
-                raise SystemExit(f"{study.name}: progress.jsonl says target reached={reached}, "
+                raise SystemExit(f"{study.name}: result.json says target reached={reached}, "
                                  f"the study summary says {summary['target_reached']}")
             print(f"seed {seed} {method:12s}: {'' if reached else '>'}{spent} trial-epochs (best {study.metric} {best:.3f} "
                   f"at sync rate {best_rate:.3f}, {summary['trials']} trials, {time.time() - t0:.0f} s)", flush=True)
