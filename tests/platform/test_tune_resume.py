@@ -23,6 +23,20 @@ def _finished_trials(experiment: Path, epochs: int) -> list[Path]:
     return done
 
 
+def _complete(results: Path) -> list:
+    """The COMPLETE trials of the running study's Optuna storage (none before it exists)."""
+    db = results / "tiny_study" / "optuna.db"
+    if not db.exists():
+        return []
+    import sqlalchemy.exc
+
+    try:
+        trials = optuna.load_study(study_name="tiny_study", storage=f"sqlite:///{db}").trials
+    except (KeyError, sqlalchemy.exc.OperationalError):  # the study not created yet, or the file busy: look again
+        return []
+    return [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+
+
 @pytest.mark.slow
 def test_sigint_then_resume_finishes_the_study(tiny_study_yaml, shared_data_root, tmp_path):
     results = tmp_path / "results"
@@ -31,7 +45,9 @@ def test_sigint_then_resume_finishes_the_study(tiny_study_yaml, shared_data_root
     experiment = results / "tiny_study" / "r"
     proc = subprocess.Popen(base, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 400
-    while time.time() < deadline and proc.poll() is None and not _finished_trials(experiment, 2):
+    # the signal goes once Optuna holds a COMPLETE trial: a last epoch in result.json comes before the
+    # trial ends (and is told to Optuna), so signalling then may catch it unfinished
+    while time.time() < deadline and proc.poll() is None and not _complete(results):
         time.sleep(1)
     assert proc.poll() is None, f"the study ended before it could be interrupted: {proc.stdout.read()[-3000:]}"
     proc.send_signal(signal.SIGINT)
