@@ -37,6 +37,7 @@ def fit(
     grad_hook: Optional[Callable[[torch.nn.Module], None]] = None,
     resume_dir: Optional[str] = None,
     train: Optional[PairArrays] = None,
+    hparams: bool = True,
 ) -> dict[str, float]:
     """Train ``trainable`` (syncgan, vae, vaegan) for ``cfg.epochs`` epochs; returns the last metrics.
 
@@ -44,6 +45,9 @@ def fit(
     ``cfg.checkpoint_every_steps``, every N steps; rank 0's metrics carry the evaluation. ``train``
     is this rank's rows (a Ray Data shard); without it the rank reads its stride of the split.
     ``resume_dir`` continues from a checkpoint, mid-epoch included, on the same batch order.
+    ``hparams``: rank 0 writes TensorBoard's HParams record of the run when it starts (the config, and the
+    ``eval/*`` scalars as its metrics) and marks it finished after the last epoch; off where another
+    writer (Tune's logger) owns the directory's record.
     """
     spec = get_trainable(trainable) if isinstance(trainable, str) else trainable
     manifest = read_manifest(cfg.corpus_dir)
@@ -59,6 +63,8 @@ def fit(
     evaluator = spec.evaluator_cls(model, cfg, manifest, device) if rank == 0 else None
     writer = TrialWriter(cfg.tb_dir, rank)
     config = to_dict(cfg)
+    if evaluator is not None and hparams:
+        writer.hparams_start(config, [f"eval/{k}" for k in (*evaluator.scalars, *evaluator.final_scalars)])
     torch.manual_seed(cfg.seed * 1000 + rank + 1)  # distinct noise per rank
     # last, so that nothing built above (the classifiers' init) draws from the restored RNG
     progress = load_checkpoint(model, resume_dir, rank) if resume_dir else Progress()
@@ -101,8 +107,8 @@ def fit(
             metrics = {k: v / max(steps, 1) for k, v in sums.items()}
             metrics.update(epoch=epoch + 1, step=progress.global_step, steps=steps, epoch_seconds=time.time() - t0)
             checkpoint_and_report(metrics, final=epoch + 1 == cfg.epochs, log_epoch=epoch + 1)
-        if evaluator is not None and metrics:
-            writer.hparams(config, {k: metrics[k] for k in evaluator.scalars if k in metrics})
+        if metrics and hparams:
+            writer.hparams_end()
     finally:
         writer.close()
     return metrics

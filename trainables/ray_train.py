@@ -28,7 +28,7 @@ def allreduce_grads(module: torch.nn.Module) -> None:
 def train_loop_per_worker(config: dict[str, Any]) -> None:
     """Ray Train worker: its Ray Data shard of the corpus, gradients averaged over gloo/NCCL.
 
-    ``config``: ``{"trainable": name, "config": {...the trainable's config...}}``.
+    ``config``: ``{"trainable": name, "config": {...the trainable's config...}, "hparams": bool}``.
     """
     import ray.train
     import ray.train.torch
@@ -46,7 +46,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         ray.train.report({**metrics, "node_id": node_id}, checkpoint=ckpt)
 
     run = functools.partial(fit, spec, cfg, report, rank=rank, world=world, device=device, train=train,
-                            grad_hook=allreduce_grads if world > 1 else None)
+                            grad_hook=allreduce_grads if world > 1 else None, hparams=config.get("hparams", True))
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is None:
         run()
@@ -57,7 +57,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
 
 def make_trainer(
     trainable: str, loop_config: dict[str, Any], workers: dict[str, Any], name: str, storage_path: str,
-    storage_filesystem=None, callbacks: list | None = None,
+    storage_filesystem=None, callbacks: list | None = None, hparams: bool = True,
 ):
     """The TorchTrainer for one run of ``trainable`` (used by Tune trials and by ``platform.train``).
 
@@ -69,6 +69,7 @@ def make_trainer(
     (worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs);
     keep_checkpoints (the best K by ``checkpoint_metric``/``checkpoint_mode`` — platform.tune passes the
     study's first objective when it comes with every report — else by the trainable's objective, max).
+    ``hparams``: rank 0 writes TensorBoard's HParams record of the run (``trainables.loop.fit``).
     """
     from ray.train import CheckpointConfig, DataConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
@@ -80,7 +81,7 @@ def make_trainer(
         resources["GPU"] = float(workers.get("gpus_per_worker", 1.0))
     return TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"trainable": trainable, "config": loop_config},
+        train_loop_config={"trainable": trainable, "config": loop_config, "hparams": hparams},
         datasets={"train": ray_dataset(cfg.corpus_dir, "train")},
         # unsplit: a streaming split with equal shards runs Ray tasks that need a whole CPU;
         # each worker keeps its stride of the pair-id order instead (deterministic per rank)
@@ -130,5 +131,8 @@ def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], wor
         name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
         storage_path=f"{storage.trial_fs_path}/train", storage_filesystem=storage.storage_filesystem,
         callbacks=[TuneReportCallback()],
+        # Tune's TensorBoard logger writes this trial's HParams record (every trial that ends, ASHA-stopped
+        # ones included) into the same directory; a second record there would be ignored or clash with it
+        hparams=False,
     )
     trainer.fit()

@@ -6,6 +6,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import hparams as tb_hparams
 from torchvision.utils import make_grid
 
 
@@ -54,11 +55,24 @@ class TrialWriter:
             wave, rate = out
             self.writer.add_audio(f"{tag}/{i}", torch.from_numpy(wave)[None], step, sample_rate=rate)
 
-    def hparams(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
+    def hparams_start(self, hparams: dict[str, Any], metric_tags: list[str]) -> None:
+        """The HParams tab's entry for this trial, written when it starts: its hyperparameters and the
+        scalar tags TensorBoard shows as its metrics (their last logged values). A trial that a scheduler
+        stops early thus keeps its row, with the metrics of its last epoch."""
         if self.writer is None:
             return
         simple = {k: v for k, v in hparams.items() if isinstance(v, (int, float, str, bool))}
-        self.writer.add_hparams(simple, {f"hparam/{k}": v for k, v in metrics.items()}, run_name=".")
+        experiment, session_start, _ = tb_hparams(simple, dict.fromkeys(metric_tags, 0.0))
+        self.writer.file_writer.add_summary(experiment)
+        self.writer.file_writer.add_summary(session_start)
+        self.writer.flush()
+
+    def hparams_end(self) -> None:
+        """Mark the trial's HParams session as finished (status success): it ran to its last epoch."""
+        if self.writer is None:
+            return
+        _, _, session_end = tb_hparams({}, {})
+        self.writer.file_writer.add_summary(session_end)
 
     def flush(self) -> None:
         """Write pending events to disk (a worker can be killed right after)."""

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from platform.train import main
+from tensorboard_records import hparams_records
 
 
 @pytest.mark.slow
@@ -19,7 +20,8 @@ def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_roo
     assert summary["checkpoint"] and (run_dir / "run_info.json").exists()
     info = json.loads((run_dir / "run_info.json").read_text())
     assert info["config"]["lr_g"] == 3e-4 and info["workers"]["num_workers"] == 2
-    assert list(run_dir.glob("events.out.tfevents.*"))
+    [hp] = hparams_records(run_dir)  # rank 0's alone: the resolved config, the eval/* scalars, finished
+    assert hp["start"].hparams["lr_g"].number_value == 3e-4 and "eval/sync_rate" in hp["metrics"] and hp["end"]
     assert [json.loads(l)["epoch"] for l in (run_dir / "progress.jsonl").read_text().splitlines()] == [1, 2]
     assert "checkpoint:" in capsys.readouterr().out
 

@@ -9,6 +9,7 @@ import pytest
 
 from platform.study import load_study
 from platform.tune import run
+from tensorboard_records import hparams_records
 
 @pytest.mark.slow
 def test_tiny_study_end_to_end(ray_local, tiny_study_yaml, shared_data_root, tmp_path):
@@ -35,6 +36,9 @@ def test_tiny_study_end_to_end(ray_local, tiny_study_yaml, shared_data_root, tmp
         assert events, f"no TensorBoard events in {d}"
         tags = EventAccumulator(str(d)).Reload().Tags()
         assert "eval/sync_rate" in tags["scalars"] and "samples/pairs" in tags["images"]
+        # one HParams record, Tune's, whose metrics are its own ray/tune/* scalars
+        [hp] = hparams_records(d)
+        assert {"lr_g", "semi_rate"} <= set(hp["start"].hparams) and "ray/tune/sync_rate" in hp["metrics"]
 
     info = json.loads((experiment / "run_info.json").read_text())
     assert info["versions"]["ray"] == "2.60.0" and info["git_commit"]

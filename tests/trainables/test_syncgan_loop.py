@@ -7,6 +7,7 @@ from trainables.checkpoint import Progress, load_checkpoint, save_checkpoint
 from trainables.precision import Precision
 from trainables.syncgan import SyncGAN, SyncGANConfig
 from trainables.loop import fit
+from tensorboard_records import hparams_records
 
 
 def _cfg(tiny_corpus, tiny_classifiers, tmp_path, **kw) -> SyncGANConfig:
@@ -42,6 +43,11 @@ def test_fit_reports_every_epoch_with_checkpoint_and_tensorboard(tiny_corpus, ti
     acc = EventAccumulator(str(tmp_path / "tb")).Reload()
     assert "eval/sync_rate" in acc.Tags()["scalars"] and "samples/pairs" in acc.Tags()["images"]
     assert {f"samples/audio/{i}" for i in range(4)} <= set(acc.Tags()["audio"])
+    [hp] = hparams_records(tmp_path / "tb")
+    assert hp["start"].hparams["lr_g"].number_value == pytest.approx(2e-4)
+    assert {"eval/sync_kappa", "eval/transfer_acc_a_to_b"} <= set(hp["metrics"])
+    assert set(hp["metrics"]) <= set(acc.Tags()["scalars"]), "an HParams metric names no logged scalar"
+    assert hp["end"] is not None and hp["end"].status == 1  # STATUS_SUCCESS
 
 
 def _step(model: SyncGAN, seed: int = 0) -> None:
@@ -136,9 +142,18 @@ def test_an_epoch_is_logged_before_its_report_that_may_stop_the_trial(tiny_corpu
         if metrics["epoch"] == 1:
             acc = EventAccumulator(str(tmp_path / "tb")).Reload()
             seen["tb"] = [e.step for e in acc.Scalars("eval/sync_kappa")]
+            # the HParams row exists, unfinished, and its metrics' last values are logged
+            seen["hparams"] = [("eval/sync_kappa" in hp["metrics"], hp["end"]) for hp in hparams_records(tmp_path / "tb")]
             seen["progress"] = [json.loads(line)["epoch"] for line in (tmp_path / "tb" / "progress.jsonl").read_text().splitlines()]
             raise Stopped
 
     with pytest.raises(Stopped):
         fit("syncgan", _cfg(tiny_corpus, tiny_classifiers, tmp_path, transfer_samples=0), report)
-    assert seen == {"tb": [1], "progress": [1]}
+    assert seen == {"tb": [1], "progress": [1], "hparams": [(True, None)]}
+
+
+def test_no_hparams_record_where_another_writer_owns_it(tiny_corpus, tiny_classifiers, tmp_path):
+    """Under Tune, Tune's TensorBoard logger writes the trial directory's HParams record: fit writes none."""
+    fit("syncgan", _cfg(tiny_corpus, tiny_classifiers, tmp_path, epochs=1, transfer_samples=0), lambda m, d: None,
+        hparams=False)
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*")) and hparams_records(tmp_path / "tb") == []
