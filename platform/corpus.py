@@ -19,7 +19,7 @@ def prepare(study: Study, data_root: Path) -> tuple[Path, Path, dict]:
     print(f"corpus: {corpus_dir} ({time.time() - t0:.0f} s)", flush=True)
     t0 = time.time()
     clf_path = ensure_classifiers(corpus_dir, **study.classifiers)
-    acc = json.loads((corpus_dir / "classifiers.json").read_text())["test_accuracy"]
+    acc = json.loads(clf_path.with_suffix(".json").read_text())["test_accuracy"]
     print(f"classifiers: {clf_path} test accuracy image={acc['image']:.3f} audio={acc['audio']:.3f} "
           f"({time.time() - t0:.0f} s)", flush=True)
     return corpus_dir, clf_path, acc

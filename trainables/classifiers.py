@@ -1,7 +1,9 @@
 """Per-modality classifiers trained on the real corpus; they judge generated samples.
 
 LeNet-5 for images and a small CNN for spectrograms. ``ensure_classifiers`` trains them once per
-corpus and caches them next to it (``<corpus>/classifiers.pt``, keyed by the corpus config hash).
+corpus and training settings and caches them next to the corpus (``<corpus>/classifiers-i<epochs
+image>-a<epochs audio>-s<seed>.pt``, checked against the corpus config hash), with their test
+accuracy in the ``.json`` of the same name.
 """
 from __future__ import annotations
 
@@ -16,8 +18,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainables.data import load_split, read_manifest
-
-CACHE_NAME = "classifiers.pt"
 
 
 class LeNet5(nn.Module):
@@ -130,21 +130,29 @@ def train_classifiers(corpus_dir: str | Path, epochs_image: int = 3, epochs_audi
     }
 
 
-def ensure_classifiers(corpus_dir: str | Path, force: bool = False, **kwargs) -> Path:
-    """Path of the cached classifiers for this corpus, training them first if needed (atomic write)."""
-    path = Path(corpus_dir) / CACHE_NAME
+def cache_path(corpus_dir: str | Path, epochs_image: int = 3, epochs_audio: int = 15, seed: int = 0) -> Path:
+    """Where ``ensure_classifiers`` keeps the classifiers trained with these settings: judges trained
+    differently (a quick test run's against a benchmark's) never stand in for one another."""
+    return Path(corpus_dir) / f"classifiers-i{int(epochs_image)}-a{int(epochs_audio)}-s{int(seed)}.pt"
+
+
+def ensure_classifiers(corpus_dir: str | Path, force: bool = False, epochs_image: int = 3, epochs_audio: int = 15,
+                       seed: int = 0) -> Path:
+    """Path of the cached classifiers for this corpus and these settings, training them first if
+    needed; the state and its ``.json`` (test accuracy) are each written atomically, the json first."""
+    path = cache_path(corpus_dir, epochs_image, epochs_audio, seed)
     want = read_manifest(corpus_dir)["config_hash"]
-    if path.is_file() and not force:
-        cached = torch.load(path, weights_only=True)
-        if cached.get("corpus_hash") == want:
+    if path.is_file() and path.with_suffix(".json").is_file() and not force:
+        if torch.load(path, weights_only=True).get("corpus_hash") == want:
             return path
-    state = train_classifiers(corpus_dir, **kwargs)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-    (Path(corpus_dir) / "classifiers.json").write_text(
-        json.dumps({"test_accuracy": state["test_accuracy"], "train_seconds": state["train_seconds"]}, indent=2)
-    )
+    state = train_classifiers(corpus_dir, epochs_image, epochs_audio, seed)
+    summary = {"test_accuracy": state["test_accuracy"], "train_seconds": state["train_seconds"],
+               "settings": {"epochs_image": epochs_image, "epochs_audio": epochs_audio, "seed": seed}}
+    for target, write in ((path.with_suffix(".json"), lambda f: f.write_text(json.dumps(summary, indent=2))),
+                          (path, lambda f: torch.save(state, f))):
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        write(tmp)
+        os.replace(tmp, target)
     return path
 
 

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -11,8 +13,13 @@ def test_classifiers_learn_the_tiny_corpus_and_are_cached(tiny_corpus, tiny_clas
     mtime = tiny_classifiers.stat().st_mtime_ns
     from trainables.classifiers import ensure_classifiers
 
-    assert ensure_classifiers(tiny_corpus) == tiny_classifiers
+    assert ensure_classifiers(tiny_corpus, epochs_image=25, epochs_audio=25) == tiny_classifiers
     assert tiny_classifiers.stat().st_mtime_ns == mtime
+    # judges trained otherwise are cached apart: a 1-epoch pair never stands in for the 25-epoch one
+    quick = ensure_classifiers(tiny_corpus, epochs_image=1, epochs_audio=1)
+    assert quick != tiny_classifiers and tiny_classifiers.stat().st_mtime_ns == mtime
+    assert json.loads(quick.with_suffix(".json").read_text())["settings"] == {"epochs_image": 1, "epochs_audio": 1, "seed": 0}
+    assert load_classifiers(tiny_classifiers)[2] == acc
 
 
 def test_sync_rate_of_synchronous_and_independent_predictions():
