@@ -130,7 +130,7 @@ def train_classifiers(corpus_dir: str | Path, epochs_image: int = 3, epochs_audi
     }
 
 
-def cache_path(corpus_dir: str | Path, epochs_image: int = 3, epochs_audio: int = 15, seed: int = 0) -> Path:
+def cache_path(corpus_dir: str | Path, epochs_image: int, epochs_audio: int, seed: int) -> Path:
     """Where ``ensure_classifiers`` keeps the classifiers trained with these settings: judges trained
     differently (a quick test run's against a benchmark's) never stand in for one another."""
     return Path(corpus_dir) / f"classifiers-i{int(epochs_image)}-a{int(epochs_audio)}-s{int(seed)}.pt"
