@@ -11,7 +11,7 @@ luck, 0.35 at the first epoch in a pilot run, and 0.00 two epochs later). The st
 ends each search there (what comes after would not count). A search that never reaches the target costs everything it spent
 (printed with ``>``), so missing it is not cheaper than reaching it late.
 
-    python benchmarks/search_efficiency.py [--seeds 0 1] [--trials 16] [--epochs 12] [--target 0.15] [--also 0.05 0.1]
+    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 16] [--epochs 24] [--steps 16] [--target 0.15]
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
@@ -102,14 +102,14 @@ def report(searches: dict[tuple[int, str], list], target: float, also: list[floa
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--trials", type=int, default=16, help="trials per search at most (the same for both)")
-    p.add_argument("--epochs", type=int, default=12, help="epochs per trial (ASHA's max_t)")
-    p.add_argument("--steps", type=int, default=100, help="training steps per epoch at most (an epoch is one pass over "
-                   "the training pairs: 10 x per-class / batch size steps)")
-    p.add_argument("--grace", type=int, default=3, help="ASHA's grace period in epochs (the sync rate leaves 0 after "
-                   "about 100 steps)")
-    p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor (rungs at 3 and 6 epochs)")
+    p.add_argument("--epochs", type=int, default=24, help="epochs per trial (ASHA's max_t): 24 x 16 = 384 steps")
+    p.add_argument("--steps", type=int, default=16, help="training steps per epoch, i.e. between two evaluations and "
+                   "reports (at most one pass over the training pairs: 10 x per-class / batch size steps)")
+    p.add_argument("--grace", type=int, default=3, help="ASHA's grace period in epochs (48 steps; the sync rate leaves 0 "
+                   "after 100-300 steps, and ASHA keeps trials tied at 0)")
+    p.add_argument("--reduction-factor", type=int, default=3, help="ASHA's reduction factor (rungs at 3 and 9 epochs of 24)")
     p.add_argument("--startup", type=int, default=4, help="TPE's random start-up trials")
     p.add_argument("--width", type=int, default=16, help="base channels of every network (width 8 never left "
                    "sync rate 0 within 120 steps)")
@@ -142,7 +142,8 @@ def main() -> int:
     results = Path(tempfile.mkdtemp(prefix="search-eff-"))
     steps = min(args.steps, 10 * args.per_class // args.batch_size)
     print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {steps} steps, "
-          f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; target sync_kappa {args.target}; "
+          f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; ASHA grace {args.grace} factor "
+          f"{args.reduction_factor}; TPE start-up {args.startup}; target sync_kappa {args.target}; "
           f"seeds {args.seeds}; results under {results}", flush=True)
     searches = {}
     for seed in args.seeds:

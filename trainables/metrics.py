@@ -38,7 +38,11 @@ def sync_kappa(pred_a: torch.Tensor, pred_b: torch.Tensor, n_classes: int) -> fl
     for generators collapsed onto one class, even onto the same one (sync rate 1.0 there: p_e = 1)."""
     _check_pair_predictions(pred_a, pred_b)
     kappa = float(multiclass_cohen_kappa(pred_a, pred_b, num_classes=n_classes))
-    return 0.0 if kappa != kappa else kappa  # NaN: p_e = 1, all agreement is chance
+    if kappa != kappa:  # NaN: p_e = 1, all agreement is chance
+        return 0.0
+    # torchmetrics works in float32: a true 0 comes out as +-1.2e-7, enough to break ASHA's ties at 0
+    # (its cutoff is strict) by noise; kappa from n pairs has steps of ~1/n, far above 1e-6
+    return round(kappa, 6) + 0.0  # + 0.0: no -0.0
 
 
 def class_coverage(pred: torch.Tensor, n_classes: int) -> float:

@@ -45,3 +45,13 @@ def test_sync_kappa_discounts_agreement_by_chance_and_by_collapse():
     assert sync_kappa(a, half, 10) == pytest.approx((sync_rate(a, half) - 0.1) / 0.9, abs=0.02)
     with pytest.raises(ValueError):
         sync_kappa(a, b[:10], 10)
+
+
+def test_sync_kappa_is_exactly_zero_when_no_pair_agrees_and_no_agreement_was_expected():
+    """Generators collapsed onto disjoint class sets: p_o = p_e = 0, kappa 0 exactly. torchmetrics' float32
+    gave +-1.2e-7 here, and ASHA (strict ``<`` cutoff) then stopped one such trial and kept another by that noise."""
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        a = torch.randint(0, 3, (300,), generator=g)
+        b = torch.randint(3, 6, (300,), generator=g)
+        assert sync_kappa(a, b, 10) == 0.0
