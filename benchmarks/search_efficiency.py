@@ -12,7 +12,7 @@ ends each search there (what comes after would not count). A search that never r
 spent (printed with ``>``), a lower bound of its cost: the report says when a miss makes the ratio a
 lower bound (TPE + ASHA missed), an upper bound (random search missed) or neither (both missed).
 
-    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 16] [--epochs 24] [--steps 16] [--target 0.15]
+    python benchmarks/search_efficiency.py [--seeds 0 1] [--trials 16] [--epochs 12] [--steps 100] [--target 0.15]
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
@@ -51,7 +51,7 @@ def small_scale(args: argparse.Namespace, seed: int) -> list[str]:
         f"config.width={args.width}", "config.eval_samples=300", "config.transfer_samples=0", "config.seed=0",
         f"num_samples={args.trials}", f"searcher.seed={seed}", f"searcher.n_startup_trials={args.startup}",
         f"scheduler.grace_period={args.grace}", f"scheduler.reduction_factor={args.reduction_factor}",
-        "presets.local-cpu.max_failures=0", f"target={args.target}",
+        f"preset={args.preset}", f"presets.{args.preset}.max_failures=0", f"target={args.target}",
         "classifiers.epochs_image=3", "classifiers.epochs_audio=5",
     ]
 
@@ -121,14 +121,15 @@ def bound(missed: dict[tuple[str, float], list[int]], target: float) -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--trials", type=int, default=16, help="trials per search at most (the same for both)")
-    p.add_argument("--epochs", type=int, default=24, help="epochs per trial (ASHA's max_t): 24 x 16 = 384 steps")
-    p.add_argument("--steps", type=int, default=16, help="training steps per epoch, i.e. between two evaluations and "
-                   "reports (at most one pass over the training pairs: 10 x per-class / batch size steps)")
-    p.add_argument("--grace", type=int, default=3, help="ASHA's grace period in epochs (48 steps; the sync rate leaves 0 "
+    p.add_argument("--epochs", type=int, default=12, help="epochs per trial (ASHA's max_t): 12 x 31 = 372 steps")
+    p.add_argument("--steps", type=int, default=100, help="training steps per epoch, i.e. between two evaluations and "
+                   "reports, at most one pass over the training pairs (10 x per-class / batch size: 31 steps)")
+    p.add_argument("--grace", type=int, default=3, help="ASHA's grace period in epochs (93 steps; the sync rate leaves 0 "
                    "after 100-300 steps, and ASHA keeps trials tied at 0)")
-    p.add_argument("--reduction-factor", type=int, default=3, help="ASHA's reduction factor (rungs at 3 and 9 epochs of 24)")
+    p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor (rungs at 3 and 6 epochs of "
+                   "12; factor 3 with 16-step epochs, rungs at 48 and 144 steps, stopped more late risers: README)")
     p.add_argument("--startup", type=int, default=4, help="TPE's random start-up trials")
     p.add_argument("--width", type=int, default=16, help="base channels of every network (width 8 never left "
                    "sync rate 0 within 120 steps)")
@@ -138,6 +139,8 @@ def main() -> int:
                    help="sync_kappa a search must reach (0: chance; 0.15 is a sync rate of about 0.24 over 10 classes)")
     p.add_argument("--also", type=float, nargs="*", default=[0.05, 0.1],
                    help="lower targets also reported from the same searches (each is passed before --target)")
+    p.add_argument("--preset", default="local-cpu", help="the study's resources preset (gpu: one GPU per trial, "
+                   "8 trials at once; for the larger --epochs/--steps this small scale cannot afford on 2 cores)")
     p.add_argument("--from", dest="from_dir", help="report on the searches already under this directory, run nothing")
     p.add_argument("--data", default=str(ROOT / "data"))
     args = p.parse_args()
