@@ -8,9 +8,10 @@ the order Tune received them (each trial's ``result.json``), until the first epo
 evaluation reached ``--target`` on the study's objective, ``sync_kappa`` (the sync rate corrected
 for chance, Cohen's kappa: the raw sync rate of generators collapsed onto one class can be high by
 luck, 0.35 at the first epoch in a pilot run, and 0.00 two epochs later). The study's ``target`` key
-ends each search there (what comes after would not count). A search that never reaches the target is counted at everything it
-spent (printed with ``>``), a lower bound of its cost: the report says when a miss makes the ratio a
-lower bound (TPE + ASHA missed), an upper bound (random search missed) or neither (both missed).
+ends each search there (what comes after would not count). A search that never reaches the target
+is counted at everything it spent (printed with ``>``), a lower bound of its cost: the report says
+when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (random search missed)
+or neither (both missed).
 
     python benchmarks/search_efficiency.py [--seeds 0 1] [--trials 16] [--epochs 12] [--steps 100] [--target 0.15]
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
@@ -139,8 +140,8 @@ def main() -> int:
                    help="sync_kappa a search must reach (0: chance; 0.15 is a sync rate of about 0.24 over 10 classes)")
     p.add_argument("--also", type=float, nargs="*", default=[0.05, 0.1],
                    help="lower targets also reported from the same searches (each is passed before --target)")
-    p.add_argument("--preset", default="local-cpu", help="the study's resources preset (gpu: one GPU per trial, "
-                   "8 trials at once; for the larger --epochs/--steps this small scale cannot afford on 2 cores)")
+    p.add_argument("--preset", default="local-cpu", help="the study's resources preset (gpu: syncgan_semi's GPU preset, "
+                   "for the larger --epochs/--steps that 2 cores cannot afford)")
     p.add_argument("--from", dest="from_dir", help="report on the searches already under this directory, run nothing")
     p.add_argument("--data", default=str(ROOT / "data"))
     args = p.parse_args()
