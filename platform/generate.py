@@ -173,7 +173,7 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
     audio = manifest.get("audio", {})
     index: dict[str, Any] = {"pairs": [], "transfer": {}}
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, cfg.z_dim, generator=gen)
+    z = model.sample_z(n, "cpu", generator=gen)  # the model's prior (its categorical part included)
     img, spec = model.generate(z)  # batch statistics, as in training (SyncGAN.generate)
     (out / "pairs").mkdir()
     for i in range(n):

@@ -18,7 +18,7 @@ import torch
 
 from trainables.checkpoint import Progress, load_checkpoint, save_checkpoint
 from trainables.config import LoopConfig, to_dict
-from trainables.data import PairArrays, batches, load_split, num_batches, read_manifest, shapes
+from trainables.data import PairArrays, batches, labelled_mask, load_split, num_batches, read_manifest, shapes
 from trainables.precision import Precision
 from trainables.registry import Trainable, get_trainable
 from trainables.tensorboard_log import TrialWriter
@@ -57,6 +57,9 @@ def fit(
     model.precision = Precision(cfg.amp, device)
     if train is None:
         train = load_split(cfg.corpus_dir, "train").shard(rank, world)
+    bind = getattr(model, "bind_train_data", None)  # models that sample from the labelled rows themselves
+    if bind is not None:
+        bind(train.image, train.audio, train.label, labelled_mask(train.pair_id, cfg.semi_rate, cfg.seed), device)
     steps_per_epoch = num_batches(len(train), cfg.batch_size, cfg.steps_per_epoch)
     if steps_per_epoch == 0:
         raise ValueError(f"{cfg.corpus_dir}: rank {rank} holds {len(train)} pairs, fewer than batch_size {cfg.batch_size}")

@@ -127,3 +127,31 @@ def evaluate_transfer(
         out[f"transfer_acc_{direction}"] = transfer_accuracy(clf, moved, labels)
         out[f"recovery_mse_{direction}"] = float(rec.loss.mean())
     return out
+
+
+@torch.no_grad()
+def synchronizer_accuracy(sync: nn.Module, x_a: torch.Tensor, x_b: torch.Tensor, labels: torch.Tensor,
+                          batch_size: int = 500) -> float:
+    """Accuracy of S's verdict (logit > 0: synchronous) on real pairs: each (x_a[i], x_b[i]) of one class
+    ``labels[i]`` (synchronous) and each x_a[i] with the clip of the next row of another class
+    (asynchronous), both halves counted equally."""
+    n = len(labels)
+    order = torch.argsort(labels, stable=True)
+    shift = (torch.arange(n) + n // 2) % n  # half a sorted corpus away: another class, unless one dominates
+    partner = torch.empty(n, dtype=torch.long)
+    partner[order] = order[shift]
+    keep = labels[partner] != labels
+    correct_pos, correct_neg = [], []
+    for i in range(0, n, batch_size):
+        j = slice(i, i + batch_size)
+        correct_pos.append(sync(x_a[j], x_b[j]) > 0)
+        correct_neg.append(sync(x_a[j], x_b[partner[j]]) <= 0)
+    pos, neg = torch.cat(correct_pos).float(), torch.cat(correct_neg)[keep].float()
+    return float(0.5 * pos.mean() + 0.5 * (neg.mean() if neg.numel() else pos.mean()))
+
+
+@torch.no_grad()
+def synchronizer_judge_agreement(sync_logits: torch.Tensor, pred_a: torch.Tensor, pred_b: torch.Tensor) -> float:
+    """How often S's verdict on generated pairs (logit > 0: synchronous) matches the judges' (same class)."""
+    _check_pair_predictions(pred_a, pred_b)
+    return float(((sync_logits > 0) == (pred_a == pred_b)).float().mean())

@@ -114,7 +114,8 @@ def transfer(
     z_dim = z_dim if z_dim is not None else model.cfg.z_dim
     src, dst = (model.g_a, model.g_b) if direction == "a_to_b" else (model.g_b, model.g_a)
     if cfg.batchnorm == "calibrate":
-        src, dst = (calibrated(g, _calibration_batches(z_dim, cfg, x.device)) for g in (src, dst))
+        prior = getattr(model, "sample_z", None)  # the model's own prior where it has one (categorical part)
+        src, dst = (calibrated(g, _calibration_batches(z_dim, cfg, x.device, prior)) for g in (src, dst))
         contexts = (nullcontext(), nullcontext())
     else:
         mode = batch_statistics if cfg.batchnorm == "batch" else evaluating
@@ -126,12 +127,12 @@ def transfer(
     return out, rec
 
 
-def _calibration_batches(z_dim: int, cfg: TransferConfig, device: torch.device, batch: int = 512):
+def _calibration_batches(z_dim: int, cfg: TransferConfig, device: torch.device, prior=None, batch: int = 512):
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     left = cfg.calibration_samples
     while left > 0:
         k = min(batch, left)
-        yield torch.randn(k, z_dim, generator=gen).to(device)
+        yield prior(k, device, generator=gen) if prior is not None else torch.randn(k, z_dim, generator=gen).to(device)
         left -= k
 
 

@@ -8,6 +8,12 @@ import torch
 from torch.nn.utils import parametrize
 
 from trainables.syncgan import SyncGAN, SyncGANConfig
+from trainables.syncgan.config import PAPER_RECIPE
+
+
+def paper_config(**kw) -> SyncGANConfig:
+    """The paper's method (its synchronizer batch: the labelled rows of the batch), small networks."""
+    return SyncGANConfig(**{**PAPER_RECIPE, "width": 8, "z_dim": 16, **kw})
 
 
 def _batch(n: int = 16):
@@ -34,7 +40,7 @@ def _sync_after_step(model: SyncGAN, x_a, x_b, y, labelled) -> dict[str, torch.T
 @pytest.mark.parametrize("fake_weight", [0.0, 1.0])
 def test_synchronizer_update_depends_on_labelled_pairs_only(fake_weight):
     torch.manual_seed(0)
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16, sync_fake_weight=fake_weight), (28, 28), (48, 48))
+    model = SyncGAN(paper_config(sync_fake_weight=fake_weight), (28, 28), (48, 48))
     x_a, x_b, y = _batch()
     labelled = torch.arange(len(y)) % 2 == 0
     base = _sync_after_step(model, x_a, x_b, y, labelled)
@@ -55,9 +61,9 @@ def test_sync_fake_weight_adds_generated_pairs_as_asynchronous():
     torch.manual_seed(0)
     x_a, x_b, y = _batch()
     labelled = torch.ones(len(y), dtype=torch.bool)
-    paper = SyncGAN(SyncGANConfig(width=8, z_dim=16), (28, 28), (48, 48))
+    paper = SyncGAN(paper_config(), (28, 28), (48, 48))
     joint = copy.deepcopy(paper)
-    joint.cfg = SyncGANConfig(width=8, z_dim=16, sync_fake_weight=0.5)
+    joint.cfg = paper_config(sync_fake_weight=0.5)
     base, other = _sync_after_step(paper, x_a, x_b, y, labelled), _sync_after_step(joint, x_a, x_b, y, labelled)
     assert not all(torch.equal(base[k], other[k]) for k in base)
     torch.manual_seed(1)
@@ -71,7 +77,7 @@ def test_sync_fake_weight_adds_generated_pairs_as_asynchronous():
 
 def test_synchronizer_loss_falls_on_a_fixed_batch():
     torch.manual_seed(0)
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16, lr_s=2e-3), (28, 28), (48, 48))
+    model = SyncGAN(paper_config(lr_s=2e-3), (28, 28), (48, 48))
     g, y = torch.Generator().manual_seed(0), torch.arange(16) % 10
     x_a, x_b = _bands(y, 28, g), _bands(y, 48, g)
     mask = torch.ones(len(y), dtype=torch.bool)
@@ -81,7 +87,7 @@ def test_synchronizer_loss_falls_on_a_fixed_batch():
 
 @pytest.mark.parametrize("spectral_norm", [True, False])
 def test_spectral_norm_switch_covers_discriminators_and_synchronizer(spectral_norm):
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16, spectral_norm=spectral_norm), (28, 28), (48, 48))
+    model = SyncGAN(paper_config(spectral_norm=spectral_norm), (28, 28), (48, 48))
     for d in (model.d_a, model.d_b, model.sync):
         weighted = [m for m in d.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
         assert weighted and all(parametrize.is_parametrized(m, "weight") == spectral_norm for m in weighted)

@@ -1,10 +1,17 @@
 import copy
 
+import numpy as np
 import pytest
 import torch
 
 from trainables.config import from_dict
 from trainables.syncgan import SyncGAN, SyncGANConfig
+from trainables.syncgan.config import PAPER_RECIPE
+
+
+def paper_config(**kw) -> SyncGANConfig:
+    """The paper's method (its synchronizer batch: the labelled rows of the batch), small networks."""
+    return SyncGANConfig(**{**PAPER_RECIPE, "width": 8, "z_dim": 16, **kw})
 from trainables.syncgan.model import asynchronous_partner
 
 
@@ -16,11 +23,14 @@ def _batch(n: int = 16):
     return x_a, x_b, y
 
 
-def test_one_step_changes_every_parameter_of_every_network():
+@pytest.mark.parametrize("recipe", ["default", "paper"])
+def test_one_step_changes_every_parameter_of_every_network(recipe):
     torch.manual_seed(0)
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16), (28, 28), (48, 48))
-    before = copy.deepcopy(model.state_dict())
+    model = SyncGAN(SyncGANConfig(**(PAPER_RECIPE if recipe == "paper" else {}), width=8, z_dim=16), (28, 28), (48, 48))
     x_a, x_b, y = _batch()
+    pool = ((x_a + 1) * 127.5).round().numpy().astype("uint8"), x_b.numpy().astype("float16"), y.numpy()
+    model.bind_train_data(*pool, np.ones(len(y), bool), "cpu")
+    before = copy.deepcopy(model.state_dict())
     model.train_step(x_a, x_b, y, torch.ones(len(y), dtype=torch.bool))
     unchanged = [
         name for name, p in model.named_parameters() if torch.equal(p.detach(), before[name])
@@ -35,7 +45,7 @@ def test_one_step_changes_every_parameter_of_every_network():
 
 def test_synchronizer_untouched_without_labelled_pairs():
     torch.manual_seed(0)
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16), (28, 28), (48, 48))
+    model = SyncGAN(paper_config(), (28, 28), (48, 48))
     before = {k: v.detach().clone() for k, v in model.sync.named_parameters()}
     x_a, x_b, y = _batch()
     out = model.train_step(x_a, x_b, y, torch.zeros(len(y), dtype=torch.bool))
@@ -44,7 +54,7 @@ def test_synchronizer_untouched_without_labelled_pairs():
 
 
 def test_latent_pairs_follow_pair_ratio():
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16, pair_ratio=0.25), (28, 28), (48, 48))
+    model = SyncGAN(paper_config(pair_ratio=0.25), (28, 28), (48, 48))
     z_a, z_b, identical = model.latent_pairs(64, "cpu")
     assert identical.sum().item() == 16
     assert torch.equal(z_a[identical], z_b[identical])
@@ -61,7 +71,7 @@ def test_asynchronous_partner_prefers_other_class():
 
 
 def test_nan_loss_raises_clear_error():
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=16), (28, 28), (48, 48))
+    model = SyncGAN(paper_config(), (28, 28), (48, 48))
     x_a, x_b, y = _batch()
     x_a[0, 0, 0, 0] = float("nan")
     with pytest.raises(FloatingPointError, match="diverged"):

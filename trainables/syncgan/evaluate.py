@@ -7,7 +7,8 @@ import torch
 
 from trainables.classifiers import load_classifiers, predict
 from trainables.data import load_split
-from trainables.metrics import evaluate_pairs, evaluate_transfer, fid_kid, sync_rate
+from trainables.metrics import (evaluate_pairs, evaluate_transfer, fid_kid, sync_rate, synchronizer_accuracy,
+                                synchronizer_judge_agreement)
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
 from trainables.tensorboard_log import TrialWriter
@@ -17,7 +18,8 @@ from trainables.transfer import TransferConfig
 class SyncGANEvaluator:
     """Judges generated pairs with the corpus's classifiers; the test split is the FID reference."""
 
-    scalars = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image")
+    scalars = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image",
+               "synchronizer_acc_real", "synchronizer_judge_agreement")
     final_scalars = ("transfer_acc_a_to_b", "transfer_acc_b_to_a")
 
     def __init__(self, model: SyncGAN, cfg: SyncGANConfig, manifest: dict, device: torch.device | str) -> None:
@@ -26,18 +28,28 @@ class SyncGANEvaluator:
         self.test = load_split(cfg.corpus_dir, "test")
         self.n_classes = len(manifest.get("classes", {}).get("image", [])) or int(self.test.label.max() + 1)
         gen = torch.Generator().manual_seed(cfg.seed + 12345)
-        self.z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=gen).to(device)
+        self.z = model.sample_z(cfg.eval_samples, device, generator=gen)
         self.z_grid = self.z[:cfg.image_grid_size]
         self.real_images = self.test.images(slice(0, cfg.eval_samples)).to(device)
         # the judges' ceiling: the sync rate of real test pairs (same class by construction), as generated
         # pairs are judged; a generated sync rate above it needs samples easier to classify than real ones
-        real_audio = self.test.audios(slice(0, cfg.eval_samples)).to(device)
-        self.sync_rate_real = sync_rate(predict(self.clf_a, self.real_images), predict(self.clf_b, real_audio))
+        self.real_audio = self.test.audios(slice(0, cfg.eval_samples)).to(device)
+        self.real_labels = torch.from_numpy(self.test.label[:cfg.eval_samples])
+        self.sync_rate_real = sync_rate(predict(self.clf_a, self.real_images), predict(self.clf_b, self.real_audio))
 
     @torch.no_grad()
     def metrics(self, final: bool) -> dict[str, float]:
         x_a, x_b = self.model.generate(self.z)
         out = evaluate_pairs(x_a, x_b, self.clf_a, self.clf_b, self.n_classes)
+        # the synchronizer itself: its accuracy on held-out real pairs, and whether its verdict on the
+        # generated pairs matches the judges' (low: the generators satisfy S with pairs the judges split)
+        sync = self.model.sync
+        training = sync.training
+        sync.eval()
+        out["synchronizer_acc_real"] = synchronizer_accuracy(sync, self.real_images, self.real_audio, self.real_labels)
+        out["synchronizer_judge_agreement"] = synchronizer_judge_agreement(
+            sync(x_a, x_b), predict(self.clf_a, x_a), predict(self.clf_b, x_b))
+        sync.train(training)
         fk = fid_kid(self.real_images, x_a, self.clf_a, seed=self.cfg.seed)
         out.update(fid_image=fk["fid"], kid_image=fk["kid"])
         if final and self.cfg.transfer_samples:
@@ -62,5 +74,13 @@ class SyncGANEvaluator:
     @staticmethod
     def progress(metrics: dict[str, float]) -> str:
         return (f"sync_rate={metrics['sync_rate']:.3f} sync_kappa={metrics['sync_kappa']:.3f} fid_image={metrics['fid_image']:.2f} "
+                f"S_acc_real={metrics['synchronizer_acc_real']:.3f} S_judge_agree={metrics['synchronizer_judge_agreement']:.3f} "
                 f"loss_d_image={metrics['loss_d_image']:.3f} loss_d_audio={metrics['loss_d_audio']:.3f} "
                 f"loss_g_sync={metrics['loss_g_sync']:.3f}")
+
+
+def real_pair_sync_rate(corpus_dir: str, classifier_path: str, n: int = 1000) -> float:
+    """The judges' ceiling on a corpus: the sync rate of its first ``n`` real test pairs."""
+    clf_a, clf_b, _ = load_classifiers(classifier_path)
+    test = load_split(corpus_dir, "test")
+    return sync_rate(predict(clf_a, test.images(slice(0, n))), predict(clf_b, test.audios(slice(0, n))))

@@ -3,18 +3,23 @@
 Per step (the paper's Alg. 1):
 1. Discriminators D_a, D_b: real data of their modality (all pairs, labelled or not) vs
    G_a(z_a), G_b(z_b).
-2. Synchronizer S: only the *labelled* pairs of the batch (the semi-supervised share). Real
-   synchronous pairs (x_a, x_b) are targets 1; asynchronous pairs, x_a with the x_b of another
-   pair of a different class, are targets 0. With ``sync_fake_weight`` w > 0 (not in the paper),
-   the generated pair of step 1 (G_a(z), G_b(z), one code) is a target 0 too, weighted w:
-   L_S = BCE(S(x_a, x_b), 1) + BCE(S(x_a, x_b'), 0) + w BCE(S(G_a(z), G_b(z)), 0).
+2. Synchronizer S on real pairs whose pairing may be used (the semi-supervised share): synchronous
+   pairs are targets 1, asynchronous pairs (an image with a clip of another class) targets 0. Which
+   pairs: ``sync_batch`` (the labelled rows of the batch, or a full batch from the labelled pool)
+   and ``sync_pairs`` (one synchronous and one asynchronous pair per row, or every pairing). With
+   ``sync_fake_weight`` w > 0 (not in the paper), the generated pair of step 1 (G_a(z), G_b(z), one
+   code) is a target 0 too, weighted w.
 3. Generators: fool their discriminators, and make S call G_a(z), G_b(z) synchronous for
-   identical codes and asynchronous for distinct codes; ``pair_ratio`` is the identical share.
+   identical codes and asynchronous for distinct codes, ``pair_ratio`` the identical share
+   (``gen_pairs``: the paper's split of the batch's codes, or every pairing of one batch).
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+import contextlib
+import math
+from typing import Callable, Iterator, Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -22,6 +27,7 @@ from torch import nn
 from trainables.nets import Discriminator, Generator, Synchronizer
 from trainables.precision import Precision
 from trainables.syncgan.config import SyncGANConfig
+from trainables.syncgan.pool import LabelledPool
 
 GradHook = Optional[Callable[[nn.Module], None]]
 
@@ -35,28 +41,67 @@ def asynchronous_partner(labels: torch.Tensor) -> torch.Tensor:
     return torch.multinomial(valid.float(), 1).squeeze(1)
 
 
+def pairwise_bce(logits: torch.Tensor, target: torch.Tensor, weight_pos: float = 0.5) -> torch.Tensor:
+    """BCE over a matrix of pair logits, positives (``target`` True) and negatives each averaged on
+    their own and weighted ``weight_pos`` and 1 - ``weight_pos`` (one class never drowns the other)."""
+    loss = F.binary_cross_entropy_with_logits(logits, target.float(), reduction="none")
+    pos, neg = target.sum(), (~target).sum()
+    return (weight_pos * (loss * target).sum() / pos.clamp_min(1)
+            + (1 - weight_pos) * (loss * ~target).sum() / neg.clamp_min(1))
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """No weight gradients for ``modules`` inside (gradients still flow through them to their inputs)."""
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
 class SyncGAN(nn.Module):
     """G_a, D_a (image), G_b, D_b (audio) and the synchronizer S, with their optimizers."""
 
     def __init__(self, cfg: SyncGANConfig, shape_a: tuple[int, int], shape_b: tuple[int, int]) -> None:
         super().__init__()
         self.cfg = cfg
-        self.g_a = Generator(cfg.z_dim, shape_a, cfg.width)
-        self.g_b = Generator(cfg.z_dim, shape_b, cfg.width)
-        self.d_a = Discriminator(shape_a, cfg.width, cfg.spectral_norm)
-        self.d_b = Discriminator(shape_b, cfg.width, cfg.spectral_norm)
-        self.sync = Synchronizer(shape_a, shape_b, cfg.width, cfg.spectral_norm)
+        w_a, w_b = cfg.image_width or cfg.width, cfg.audio_width or cfg.width
+        self.g_a = Generator(cfg.z_dim, shape_a, w_a)
+        self.g_b = Generator(cfg.z_dim, shape_b, w_b)
+        self.d_a = Discriminator(shape_a, w_a, cfg.spectral_norm)
+        self.d_b = Discriminator(shape_b, w_b, cfg.spectral_norm)
+        self.sync = Synchronizer(shape_a, shape_b, w_a, cfg.spectral_norm, width_b=w_b)
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam([*self.g_a.parameters(), *self.g_b.parameters()], cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], cfg.lr_d, betas=betas)
         self.opt_s = torch.optim.Adam(self.sync.parameters(), cfg.lr_s, betas=betas)
         self.precision = Precision()  # the training loop sets the device's mode (cfg.amp)
+        self.pool: Optional[LabelledPool] = None
+        # synchronizer warm-up steps done: in the state dict, so that a resumed run does not redo them
+        self.register_buffer("sync_warmup_done", torch.zeros((), dtype=torch.long))
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d, "opt_s": self.opt_s}
 
-    def sample_z(self, n: int, device: torch.device | str) -> torch.Tensor:
-        return torch.randn(n, self.cfg.z_dim, device=device)
+    def bind_train_data(self, images: np.ndarray, audios: np.ndarray, labels: np.ndarray, labelled: np.ndarray,
+                        device: torch.device | str) -> None:
+        """This rank's training rows and their labelled mask: the pool ``sync_batch: pool`` and the
+        warm-up draw from."""
+        self.pool = LabelledPool(images[labelled], audios[labelled], labels[labelled], device)
+
+    def sample_z(self, n: int, device: torch.device | str, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """``n`` codes of the prior: N(0, I), its first ``latent_classes`` dims replaced by a one-hot of a
+        uniformly drawn category (scaled to the Gaussian part's norm per dim) where that is set."""
+        z = torch.randn(n, self.cfg.z_dim, generator=generator).to(device)
+        k = self.cfg.latent_classes
+        if k:
+            c = torch.randint(k, (n,), generator=generator).to(device)
+            z[:, :k] = F.one_hot(c, k).to(z.dtype) * math.sqrt(k)
+        return z
 
     def latent_pairs(self, n: int, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(z_a, z_b, identical): the first round(pair_ratio * n) rows share one code."""
@@ -64,6 +109,42 @@ class SyncGAN(nn.Module):
         identical = torch.arange(n, device=device) < round(self.cfg.pair_ratio * n)
         z_b = torch.where(identical[:, None], z_a, z_b)
         return z_a, z_b, identical
+
+    def sync_real_loss(self, x_a: torch.Tensor, x_b: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """S's loss on real pairs (x_a[i], x_b[i]) of one class ``labels[i]`` (``sync_pairs``)."""
+        h_a, h_b = self.sync.embed(x_a, x_b)
+        if self.cfg.sync_pairs == "all":
+            same = labels[:, None] == labels[None, :]
+            return 2.0 * pairwise_bce(self.sync.score(h_a[:, None], h_b[None]), same)
+        partner = asynchronous_partner(labels)
+        return _bce(self.sync.score(h_a, h_b), 1.0) + _bce(self.sync.score(h_a, h_b[partner]), 0.0)
+
+    def _sync_batch(self, x_a: torch.Tensor, x_b: torch.Tensor, labels: torch.Tensor,
+                    labelled: torch.Tensor) -> Optional[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """S's real pairs this step, or None where this rank has too few (``sync_batch``)."""
+        if self.cfg.sync_batch == "pool":
+            if self.pool is None:
+                raise RuntimeError("sync_batch: pool needs the training rows (bind_train_data)")
+            return self.pool.sample(x_a.shape[0]) if self.pool.usable else None
+        idx = labelled.nonzero().squeeze(1)
+        return (x_a[idx], x_b[idx], labels[idx]) if idx.numel() >= 2 else None
+
+    def warm_up_synchronizer(self, hook: Callable[[nn.Module], None]) -> None:
+        """``sync_warmup_steps`` synchronizer-only steps on batches of the labelled pool."""
+        n = self.cfg.batch_size
+        while int(self.sync_warmup_done) < self.cfg.sync_warmup_steps:
+            self.opt_s.zero_grad(set_to_none=True)
+            if self.pool is not None and self.pool.usable:
+                with self.precision.autocast():
+                    loss = self.sync_real_loss(*self.pool.sample(n))
+                _finite(loss_s_warmup=loss)
+            else:
+                loss = sum(p.sum() * 0.0 for p in self.sync.parameters())
+            self.precision.backward(loss)
+            hook(self.sync)
+            self.precision.step(self.opt_s)
+            self.precision.update()
+            self.sync_warmup_done += 1
 
     def train_step(
         self,
@@ -83,6 +164,8 @@ class SyncGAN(nn.Module):
         hook = sync_grads or (lambda m: None)
         amp = self.precision
         out: dict[str, float] = {}
+        if int(self.sync_warmup_done) < self.cfg.sync_warmup_steps:
+            self.warm_up_synchronizer(hook)
 
         # 1. discriminators
         with torch.no_grad(), amp.autocast():
@@ -97,15 +180,13 @@ class SyncGAN(nn.Module):
         hook(self.d_a), hook(self.d_b)
         amp.step(self.opt_d)
 
-        # 2. synchronizer, on labelled pairs only
-        idx = labelled.nonzero().squeeze(1)
-        if idx.numel() >= 2 or sync_grads is not None:
+        # 2. synchronizer, on real pairs whose pairing may be used
+        real = self._sync_batch(x_a, x_b, labels, labelled)
+        if real is not None or sync_grads is not None:
             self.opt_s.zero_grad(set_to_none=True)
-            if idx.numel() >= 2:
-                la, lb = x_a[idx], x_b[idx]
-                partner = asynchronous_partner(labels[idx])
+            if real is not None:
                 with amp.autocast():
-                    loss_s = _bce(self.sync(la, lb), 1.0) + _bce(self.sync(la, lb[partner]), 0.0)
+                    loss_s = self.sync_real_loss(*real)
                     if self.cfg.sync_fake_weight:
                         loss_s_fake = _bce(self.sync(fake_a, fake_b), 0.0)
                         out.update(_finite(loss_s_fake=loss_s_fake))
@@ -116,15 +197,22 @@ class SyncGAN(nn.Module):
             amp.backward(loss_s)
             hook(self.sync)
             amp.step(self.opt_s)
-        out["labelled_pairs"] = float(idx.numel())
+        out["labelled_pairs"] = float(real[0].shape[0]) if real is not None else 0.0
 
-        # 3. generators: adversarial + synchronous loss
-        z_a, z_b, identical = self.latent_pairs(n, dev)
+        # 3. generators: adversarial + synchronous loss; D and S only pass gradients through
         self.opt_g.zero_grad(set_to_none=True)
-        with amp.autocast():
-            gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
+        with frozen(self.d_a, self.d_b, self.sync), amp.autocast():
+            if self.cfg.gen_pairs == "all":
+                z = self.sample_z(n, dev)
+                gen_a, gen_b = self.g_a(z), self.g_b(z)
+                h_a, h_b = self.sync.embed(gen_a, gen_b)
+                identical = torch.eye(n, dtype=torch.bool, device=dev)
+                sync_loss = pairwise_bce(self.sync.score(h_a[:, None], h_b[None]), identical, self.cfg.pair_ratio)
+            else:
+                z_a, z_b, identical = self.latent_pairs(n, dev)
+                gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
+                sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
             adv = _bce(self.d_a(gen_a), 1.0) + _bce(self.d_b(gen_b), 1.0)
-            sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
             loss_g = adv + self.cfg.sync_weight * sync_loss
         out.update(_finite(loss_g_adv=adv, loss_g_sync=sync_loss))
         amp.backward(loss_g)

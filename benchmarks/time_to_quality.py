@@ -1,0 +1,240 @@
+"""Time to quality of SyncGAN on 2 CPU cores: the paper's configuration against the new default.
+
+For each configuration, semi-supervised rate and seed, one plain-PyTorch run (``trainables.loop.fit``,
+no Ray) on one core with one torch thread, evaluated every ``--eval-every`` steps with the corpus's
+judges (evaluation time counts); two runs at a time, one per core. A run ends at its last target or
+its wall budget. Records the steps and seconds to each sync-rate target, the curve, and the last value;
+writes ``docs/time_to_quality.md`` (table + PNG of sync rate against seconds, median over seeds per
+configuration and rate) and a JSON beside it with the resolved configs, versions and git commit.
+
+    .venv/bin/python benchmarks/time_to_quality.py                     # mnist_spoken, seeds 0 1 2
+    .venv/bin/python benchmarks/time_to_quality.py --corpus mnist_fashion_offline --budget 600
+
+Last line: ``seconds_to_0.9=<median, new default> paper=<median, paper config>`` (``inf`` where the
+median run did not get there within the budget).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGETS = (0.5, 0.8, 0.9, 0.95)
+
+
+def configurations() -> dict[str, dict[str, Any]]:
+    """The two contenders: SyncGANConfig's defaults (the new recipe) and the paper's method."""
+    from trainables.syncgan.config import PAPER_RECIPE
+
+    return {"new": {}, "paper": dict(PAPER_RECIPE)}
+
+
+class _Done(Exception):
+    pass
+
+
+def run_one(job: dict[str, Any]) -> dict[str, Any]:
+    """One training run on one thread; returns its evaluation curve and the times to the targets."""
+    import torch
+
+    torch.set_num_threads(1)
+    from trainables.config import from_dict, to_dict
+    from trainables.loop import fit
+    from trainables.syncgan.config import SyncGANConfig
+
+    values = {**job["config"], "semi_rate": job["rate"], "seed": job["seed"], "epochs": 100_000,
+              "steps_per_epoch": job["eval_every"], "transfer_samples": 0, "eval_samples": job["eval_samples"],
+              "corpus_dir": job["corpus_dir"], "classifier_path": job["classifier_path"]}
+    cfg = from_dict(SyncGANConfig, values)
+    curve: list[dict[str, float]] = []
+    t0 = time.perf_counter()
+
+    def report(metrics: dict, _checkpoint: Any) -> None:
+        point = {"seconds": time.perf_counter() - t0, "step": int(metrics["step"]),
+                 **{k: float(metrics[k]) for k in ("sync_rate", "sync_kappa", "fid_image") if k in metrics}}
+        curve.append(point)
+        if point["sync_rate"] >= max(job["targets"]) or point["seconds"] >= job["budget"]:
+            raise _Done
+
+    try:
+        fit("syncgan", cfg, report, hparams=False)
+    except _Done:
+        pass
+    reached = {}
+    for target in job["targets"]:
+        first = next((p for p in curve if p["sync_rate"] >= target), None)
+        reached[str(target)] = {"seconds": first["seconds"], "step": first["step"]} if first else None
+    return {**{k: job[k] for k in ("name", "rate", "seed")}, "config": to_dict(cfg), "curve": curve, "reached": reached,
+            "last": curve[-1] if curve else {}}
+
+
+def summarize(runs: list[dict], targets: tuple[float, ...]) -> dict[tuple[str, float], dict[str, Any]]:
+    """Per (configuration, rate): median and range of the seconds and steps to each target (inf: missed)."""
+    out: dict[tuple[str, float], dict[str, Any]] = {}
+    for key in sorted({(r["name"], r["rate"]) for r in runs}, key=lambda k: (k[0], -k[1])):
+        group = [r for r in runs if (r["name"], r["rate"]) == key]
+        row: dict[str, Any] = {"seeds": [r["seed"] for r in group]}
+        for t in targets:
+            secs = [r["reached"][str(t)]["seconds"] if r["reached"][str(t)] else math.inf for r in group]
+            steps = [r["reached"][str(t)]["step"] if r["reached"][str(t)] else math.inf for r in group]
+            row[t] = {"seconds": statistics.median(secs), "seconds_range": (min(secs), max(secs)),
+                      "steps": statistics.median(steps), "hits": sum(math.isfinite(s) for s in secs)}
+        last = [r["last"].get("sync_rate", math.nan) for r in group]
+        best = [max((p["sync_rate"] for p in r["curve"]), default=math.nan) for r in group]
+        row["last"] = (statistics.median(last), min(last), max(last))
+        row["best"] = (statistics.median(best), min(best), max(best))
+        row["wall"] = statistics.median([r["last"].get("seconds", math.nan) for r in group])
+        out[key] = row
+    return out
+
+
+def _fmt_s(x: float) -> str:
+    return "—" if not math.isfinite(x) else f"{x:.0f}"
+
+
+def plot(runs: list[dict], path: Path) -> None:
+    """Sync rate against seconds: one line per configuration and rate (median over seeds per evaluation)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    styles = {"new": "-", "paper": "--"}
+    for (name, rate) in sorted({(r["name"], r["rate"]) for r in runs}):
+        group = [r["curve"] for r in runs if (r["name"], r["rate"]) == (name, rate)]
+        n = max(len(c) for c in group)
+        xs, ys = [], []
+        for i in range(n):
+            pts = [c[min(i, len(c) - 1)] for c in group]  # a run that ended at its target keeps its last value
+            xs.append(statistics.median(p["seconds"] for p in pts))
+            ys.append(statistics.median(p["sync_rate"] for p in pts))
+        ax.plot(xs, ys, styles.get(name, "-"), label=f"{name}, semi-supervised rate {rate}")
+    for t in TARGETS:
+        ax.axhline(t, color="grey", lw=0.5)
+    ax.set_xlabel("seconds (one core, training + evaluation)")
+    ax.set_ylabel("sync rate (judges agree on a generated pair)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(path: Path, runs: list[dict], summary: dict, meta: dict) -> None:
+    from platform.provenance import write_json
+
+    lines = [
+        "# Time to quality (SyncGAN, 2 CPU cores)",
+        "",
+        "Written by `benchmarks/time_to_quality.py`; do not edit by hand. Reproduce with:",
+        "",
+        f"    {meta['command']}",
+        "",
+        f"Corpus `{meta['corpus']}` (judges: image {meta['judges']['image']:.3f}, audio {meta['judges']['audio']:.3f} "
+        f"test accuracy; sync rate of real test pairs {meta['sync_rate_real']:.3f}, the ceiling). Each run: one core, one "
+        f"torch thread, two runs at a time; evaluation on {meta['eval_samples']} generated pairs every {meta['eval_every']} "
+        f"steps, its time included; a run ends at sync rate {max(TARGETS)} or after {meta['budget']:.0f} s. Seeds "
+        f"{meta['seeds']}. Cells: median seconds (range over seeds; — where the median run missed the target within "
+        "the budget, hits = runs that reached it).",
+        "",
+        "| configuration | semi-supervised rate | " + " | ".join(f"s to {t} (range, hits)" for t in TARGETS)
+        + " | steps to 0.9 | best sync rate (range) | last (range) |",
+        "|---|---|" + "---|" * (len(TARGETS) + 3),
+    ]
+    for (name, rate), row in summary.items():
+        cells = [f"{_fmt_s(row[t]['seconds'])} ({_fmt_s(row[t]['seconds_range'][0])}–{_fmt_s(row[t]['seconds_range'][1])}, "
+                 f"{row[t]['hits']}/{len(row['seeds'])})" for t in TARGETS]
+        b, l = row["best"], row["last"]
+        lines.append(f"| {name} | {rate} | " + " | ".join(cells) + f" | {_fmt_s(row[0.9]['steps'])} | "
+                     f"{b[0]:.3f} ({b[1]:.3f}–{b[2]:.3f}) | {l[0]:.3f} ({l[1]:.3f}–{l[2]:.3f}) |")
+    lines += ["", f"![sync rate against seconds]({path.with_suffix('.png').name})", "",
+              "Configurations (the resolved configs are in the JSON beside this file):", ""]
+    for name, cfg in meta["configurations"].items():
+        lines.append(f"- `{name}`: " + (", ".join(f"{k}={v}" for k, v in cfg.items()) or "SyncGANConfig's defaults"))
+    lines += ["", f"git commit {meta['provenance']['git_commit']}, torch {meta['provenance']['versions']['torch']}, "
+              f"{meta['provenance']['created_utc']}."]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(path)
+    plot(runs, path.with_suffix(".png"))
+    write_json(path.with_suffix(".json"), {**meta, "runs": runs})
+
+
+def main() -> None:
+    import xmodal_cli
+
+    xmodal_cli._load_platform_package()
+    import data_prep
+    from platform.provenance import provenance
+    from trainables.classifiers import ensure_classifiers
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default="mnist_spoken")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="corpus config override (YAML value)")
+    ap.add_argument("--configs", nargs="+", default=["new", "paper"])
+    ap.add_argument("--rates", nargs="+", type=float, default=[1.0, 0.4, 0.1])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--budget", type=float, default=300.0, help="wall seconds per run")
+    ap.add_argument("--eval-every", type=int, default=40, help="steps between evaluations")
+    ap.add_argument("--eval-samples", type=int, default=1000)
+    ap.add_argument("--parallel", type=int, default=2, help="runs at once (one core each)")
+    ap.add_argument("--data", default=str(ROOT / "data"))
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "time_to_quality.md")
+    args = ap.parse_args()
+
+    import yaml
+
+    overrides = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.overrides)}
+    corpus_dir = Path(data_prep.build(args.corpus, args.data, overrides))
+    clf = ensure_classifiers(corpus_dir, epochs_image=10, epochs_audio=15)
+    judges = json.loads(clf.with_suffix(".json").read_text())
+    known = configurations()
+    unknown = [c for c in args.configs if c not in known]
+    if unknown:
+        raise SystemExit(f"time_to_quality: unknown configuration(s) {unknown}; known: {sorted(known)}")
+    jobs = [{"name": name, "config": known[name], "rate": rate, "seed": seed, "budget": args.budget,
+             "eval_every": args.eval_every, "eval_samples": args.eval_samples, "targets": TARGETS,
+             "corpus_dir": str(corpus_dir), "classifier_path": str(clf)}
+            for seed in args.seeds for rate in args.rates for name in args.configs]
+    started = time.time()
+    runs = []
+    with mp.get_context("spawn").Pool(args.parallel, maxtasksperchild=1) as pool:
+        for r in pool.imap_unordered(run_one, jobs):
+            runs.append(r)
+            hit = r["reached"]["0.9"]
+            print(f"{r['name']} rate {r['rate']} seed {r['seed']}: 0.9 at "
+                  f"{'%.0f s (step %d)' % (hit['seconds'], hit['step']) if hit else 'never'}, "
+                  f"last {r['last'].get('sync_rate', math.nan):.3f} at {r['last'].get('seconds', 0):.0f} s", flush=True)
+    summary = summarize(runs, TARGETS)
+    from trainables.syncgan.evaluate import real_pair_sync_rate
+
+    meta = {"command": " ".join([".venv/bin/python benchmarks/time_to_quality.py", *sys.argv[1:]]),
+            "corpus": corpus_dir.name, "judges": judges["test_accuracy"],
+            "sync_rate_real": real_pair_sync_rate(str(corpus_dir), str(clf), args.eval_samples),
+            "eval_samples": args.eval_samples, "eval_every": args.eval_every, "budget": args.budget,
+            "seeds": args.seeds, "configurations": {n: known[n] for n in args.configs},
+            "wall_minutes": (time.time() - started) / 60, "provenance": provenance()}
+    write_report(args.out, runs, summary, meta)
+    for (name, rate), row in summary.items():
+        print(f"{name} @ {rate}: s to 0.9 median {_fmt_s(row[0.9]['seconds'])} ({row[0.9]['hits']}/{len(row['seeds'])} hit), "
+              f"best {row['best'][0]:.3f}")
+    med = {n: statistics.median([row[0.9]["seconds"] for (name, _), row in summary.items() if name == n] or [math.inf])
+           for n in args.configs}
+    print(f"seconds_to_0.9={med.get('new', math.inf):.0f} paper={med.get('paper', math.inf):.0f}")
+
+
+if __name__ == "__main__":
+    main()
