@@ -91,11 +91,12 @@ def fid_kid(
     penultimate features (``ClassifierFeatures``), with torchmetrics.
 
     Both sets are samples of one modality in the data's range, (N, 1, H, W). The KID subset size is
-    capped at the smaller set; its subsets are drawn with a fixed seed. FID needs well more samples
-    than features (84 for LeNet5) to be stable.
+    capped at half the smaller set, so that its subsets (drawn with a fixed seed) differ and
+    ``kid_std`` measures something (a subset as large as the set is the whole set every time: std 0).
+    FID needs well more samples than features (84 for LeNet5) to be stable.
     """
     features = ClassifierFeatures(classifier)
-    size = min(kid_subset_size, len(real), len(fake))
+    size = max(2, min(kid_subset_size, min(len(real), len(fake)) // 2))
     # sync_on_compute=False: rank 0 evaluates alone; syncing would wait on ranks that never compute
     fid = FrechetInceptionDistance(feature=features, reset_real_features=True, sync_on_compute=False).to(real.device)
     with warnings.catch_warnings():  # "will save all extracted features": known, they are small

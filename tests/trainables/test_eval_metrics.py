@@ -153,3 +153,11 @@ def test_classifier_features_are_the_penultimate_layer_and_stay_in_eval_mode():
     assert ClassifierFeatures(LeNet5()).num_features == 84
     with pytest.raises(TypeError):
         ClassifierFeatures(nn.Linear(3, 2))
+
+
+def test_kid_subsets_differ_so_its_std_is_measured(lenet):
+    g = torch.Generator().manual_seed(5)
+    real = torch.rand(200, 1, 28, 28, generator=g) * 2 - 1
+    fake = (torch.rand(200, 1, 28, 28, generator=g) * 2 - 1) * 0.5
+    out = fid_kid(real, fake, lenet)  # default subset size (1000) larger than either set
+    assert out["kid_std"] > 0
