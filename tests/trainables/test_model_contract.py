@@ -6,20 +6,24 @@ the state round-trips through ``torch.load(weights_only=True)``; a NaN loss rais
 """
 import io
 
+import numpy as np
 import pytest
 import torch
 
 from trainables.syncgan import SyncGAN, SyncGANConfig
+from trainables.syncgan.config import PAPER_RECIPE
 from trainables.vae import VAE, VAEGAN, VAEConfig, VAEGANConfig
 
 SHAPES = ((28, 28), (48, 48))
 MODELS = {
     "syncgan": lambda: SyncGAN(SyncGANConfig(width=8, z_dim=16), *SHAPES),
+    "syncgan_paper": lambda: SyncGAN(SyncGANConfig(**{**PAPER_RECIPE, "width": 8, "z_dim": 16}), *SHAPES),
     "vae": lambda: VAE(VAEConfig(width=8, fc_width=32, z_dim=8), *SHAPES),
     "vaegan": lambda: VAEGAN(VAEGANConfig(width=8, z_dim=8), *SHAPES),
 }
 NETWORKS = {
     "syncgan": {"g_a", "g_b", "d_a", "d_b", "sync"},
+    "syncgan_paper": {"g_a", "g_b", "d_a", "d_b", "sync"},
     "vae": {"encoder", "decoder"},
     "vaegan": {"encoder", "decoder", "d_image"},
 }
@@ -34,17 +38,24 @@ def _batch(n: int = 16, seed: int = 0):
     )
 
 
-def _make(name: str):
+def _make(name: str, labelled: torch.Tensor | None = None):
+    """The model, given its training rows as the loop gives them (``bind_train_data``) where it takes them."""
     torch.manual_seed(0)
-    return MODELS[name]()
+    model = MODELS[name]()
+    if hasattr(model, "bind_train_data"):
+        x_a, x_b, y = _batch()
+        mask = np.ones(len(y), bool) if labelled is None else labelled.numpy()
+        model.bind_train_data(((x_a + 1) * 127.5).round().numpy().astype(np.uint8), x_b.numpy().astype(np.float16),
+                              y.numpy(), mask, "cpu")
+    return model
 
 
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("labelled_share", [1.0, 0.0])
 def test_every_parameter_has_a_gradient_when_its_module_is_synced(name, labelled_share):
-    model = _make(name)
     x_a, x_b, y = _batch()
     labelled = torch.arange(len(y)) < round(labelled_share * len(y))
+    model = _make(name, labelled)
     seen: dict[str, list[str]] = {}
 
     def sync_grads(module):
@@ -81,7 +92,10 @@ def test_state_round_trips_through_weights_only_load(name):
     state = torch.load(buf, weights_only=True)
 
     torch.manual_seed(123)  # different initial weights: everything must come from the file
-    restored = MODELS[name]()
+    restored = _make(name)
+    torch.manual_seed(123)
+    for p in restored.parameters():
+        torch.nn.init.normal_(p)
     restored.load_state_dict(state["model"])
     for k, opt in restored.optimizers().items():
         opt.load_state_dict(state[k])

@@ -58,7 +58,7 @@ def test_best_restart_wins_per_sample():
 def _untrained_syncgan() -> SyncGAN:
     """Two fixed generators of one latent space: the right transfer of G_a(z) is G_b(z)."""
     torch.manual_seed(0)
-    model = SyncGAN(SyncGANConfig(width=8, z_dim=Z), (28, 28), (48, 48))
+    model = SyncGAN(SyncGANConfig(width=8, z_dim=Z, latent_classes=0), (28, 28), (48, 48))  # Gaussian codes
     model.train()  # as after training: BatchNorm in training mode, generate() uses batch statistics
     return model
 

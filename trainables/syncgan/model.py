@@ -68,6 +68,7 @@ class SyncGAN(nn.Module):
 
     def __init__(self, cfg: SyncGANConfig, shape_a: tuple[int, int], shape_b: tuple[int, int]) -> None:
         super().__init__()
+        cfg.validate()
         self.cfg = cfg
         w_a, w_b = cfg.image_width or cfg.width, cfg.audio_width or cfg.width
         self.g_a = Generator(cfg.z_dim, shape_a, w_a)
