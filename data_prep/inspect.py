@@ -48,6 +48,37 @@ def summary(m: dict) -> str:
     return "\n".join(lines)
 
 
+def judges_summary(corpus: str | Path, m: dict) -> str:
+    """One block per cached judge pair (``classifiers-*.json`` next to the corpus, written by
+    trainables.classifiers): test accuracies, ``sync_rate_real`` (the judges' agreement on the
+    real test pairs, the ceiling of any measured sync rate) and the audio judge per test speaker."""
+    lines = []
+    if storage.is_uri(corpus) or not Path(corpus).is_dir():
+        return ""
+    speakers = (m.get("audio", {}).get("speakers") or {})
+    if speakers:
+        lines.append(f"speakers: train {len(speakers.get('train', []))} ({', '.join(speakers.get('train', []))}); "
+                     f"test {len(speakers.get('test', []))} ({', '.join(speakers.get('test', []))}); "
+                     f"engines held out of training: {', '.join(speakers.get('held_out_engines', [])) or 'none'}")
+    for f in sorted(Path(corpus).glob("classifiers-*.json")):
+        try:
+            j = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        acc = j.get("test_accuracy", {})
+        srr = j.get("sync_rate_real")
+        lines.append(f"judges {f.stem}: image {acc.get('image', float('nan')):.3f}, audio {acc.get('audio', float('nan')):.3f}"
+                     f" on the test split; sync_rate_real {'?' if srr is None else f'{srr:.3f}'}")
+        for side, what in (j.get("trained_on") or {}).items():
+            lines.append(f"  {side} judge trained on {what}")
+        per = j.get("audio_per_speaker") or {}
+        if per:
+            lines.append("  audio judge per test speaker: " + ", ".join(f"{k} {v['accuracy']:.2f}" for k, v in per.items()))
+    if not any(x.startswith("judges") for x in lines):
+        lines.append("judges: none cached yet (trainables.classifiers.ensure_classifiers trains them)")
+    return "\n".join(lines)
+
+
 def _to_u8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((np.asarray(x, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
@@ -102,7 +133,8 @@ def inspect(corpus: str | Path, out: str | Path | None = None, n: int = 8, split
         x += t.width + 4
     png = out / f"pairs-{split}.png"
     grid.save(png)
-    result = {"summary": summary(m), "png": str(png), "wavs": wavs,
+    judges = judges_summary(corpus, m)
+    result = {"summary": summary(m) + ("\n" + judges if judges else ""), "png": str(png), "wavs": wavs,
               "labels": [m["classes"]["image"][int(labels[i])] for i in rows]}
     (out / "inspect.json").write_text(json.dumps({k: v for k, v in result.items() if k != "summary"}, indent=2) + "\n")
     return result

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install everything the platform needs on a fresh Debian machine, idempotently:
-# Debian packages (espeak-ng, dataset-fashion-mnist), a virtual environment in .venv, and the
+# Debian packages (espeak-ng, flite, festival, dataset-fashion-mnist), a virtual environment in .venv, and the
 # pinned Python packages of requirements.lock, then this project in editable mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng dataset-fashion-mnist make postgresql)  # postgresql: the tests run a real server
+# espeak-ng, flite, festival + festvox voices: the spoken digits of mnist_spoken (several engines and voices)
+APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts dataset-fashion-mnist make postgresql)  # postgresql: the tests run a real server
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

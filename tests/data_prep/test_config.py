@@ -18,7 +18,7 @@ def test_unknown_keys_are_named():
     with pytest.raises(ValueError, match="'logmel.n_mel'.*logmel.n_mels"):
         config_from_dict("fashion_spoken", {"logmel.n_mel": 40})
     with pytest.raises(ValueError, match="known corpora: fashion_spoken"):
-        config_from_dict("mnist_spoken", {})
+        config_from_dict("mnist_spokn", {})
 
 
 def test_hash_is_stable_and_sensitive():

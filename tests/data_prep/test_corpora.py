@@ -33,6 +33,7 @@ def mnist(tmp_path_factory):
 
 def test_registry_lists_every_recipe(capsys):
     assert set(CORPORA) >= {"fashion_spoken", "mnist_fsdd", "mnist_fsdd_offline", "mnist_fashion", "mnist_rotated",
+                            "mnist_fashion_offline", "mnist_spoken",
                             "instruments", "shoes"}
     assert main(["list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
