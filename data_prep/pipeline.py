@@ -282,6 +282,9 @@ def _build_mnist_spoken(cfg: MnistSpokenConfig, cache: Path) -> Prepared:
         log.info("augmented %d train clips -> %d copies in %.1f s", len(train_paths), len(aug_paths), time.time() - t1)
     p = Prepared(images=images, units={}, classes={"image": list(cfg.image_classes), "audio": list(WORDS)},
                  audio=_log_mel_meta(cfg.logmel), balanced=True)
+    # measured on unseen speakers: a one-cycle schedule steadies the audio judge (0.80-0.96 over seeds with
+    # Adam at 1e-3, 0.955-0.957 with one-cycle)
+    p.audio["judge_recipe"] = {"one_cycle_lr": 3e-3}
     clips = {s: [parse_clip(x) for x in ps] for s, ps in (("train", train_paths + aug_paths), ("test", test_paths))}
     feats, _ = _featurize([(str(c.path), c.stem, c.label) for s in SPLITS for c in clips[s]], cfg.logmel, cfg.seed, p)
     for s in SPLITS:

@@ -83,12 +83,14 @@ def engine_versions(engines: Sequence[str]) -> dict[str, str]:
             from data_prep.sources.espeak import espeak_version
 
             out["espeak-ng"] = espeak_version()
-        elif e == "flite":
+        elif e == "flite":  # "  version: flite-2.2-current Sep 2018 (http://cmuflite.org)"
             r = subprocess.run([exe, "--version"], capture_output=True, text=True)
-            out["flite"] = (r.stdout or r.stderr).strip().splitlines()[0] if (r.stdout or r.stderr).strip() else "flite"
-        else:
+            lines = [x.strip() for x in (r.stdout + r.stderr).splitlines() if "version" in x]
+            out["flite"] = lines[0].removeprefix("version:").strip() if lines else "flite (version unknown)"
+        else:  # "festival: Festival Speech Synthesis System: 2.5.0:release December 2017"
             r = subprocess.run([shutil.which("festival") or "festival", "--version"], capture_output=True, text=True)
-            out["festival"] = (r.stdout or r.stderr).strip().splitlines()[0] if (r.stdout or r.stderr).strip() else "festival"
+            text = (r.stdout + r.stderr).strip()
+            out["festival"] = text.splitlines()[0].split("festival: ", 1)[-1] if text else "festival (version unknown)"
     return out
 
 
@@ -173,7 +175,11 @@ def synthesize_speakers(out_dir: str | Path, speakers: Sequence[str], espeak_spe
 class AugmentConfig:
     """Ranges drawn uniformly per augmented copy (seeded by the clip's name and copy index)."""
 
-    copies: int = 2  # augmented copies of every training clip (0: none); test clips are never augmented
+    # augmented copies of every training clip; test clips are never augmented. Off by default: measured
+    # on mnist_spoken (15 epochs, unseen speakers), 2 copies of speed+pitch+gain+noise+shift took the
+    # audio judge from 0.955 to 0.888 (the noise floor is absent from every clean test clip), speed+shift
+    # to 0.924, speed+pitch+shift to 0.952, all with noise at 40-60 dB SNR to 0.955: no gain.
+    copies: int = 0
     speed: list[float] = field(default_factory=lambda: [0.85, 1.15])  # resampling factor (tempo and pitch together)
     pitch_semitones: list[float] = field(default_factory=lambda: [-3.0, 3.0])
     gain_db: list[float] = field(default_factory=lambda: [-12.0, 0.0])
