@@ -186,6 +186,7 @@ def main() -> None:
                     help="corpus config override (YAML value)")
     ap.add_argument("--configs", nargs="+", default=["new", "paper"])
     ap.add_argument("--rates", nargs="+", type=float, default=[1.0, 0.4, 0.1])
+    ap.add_argument("--paper-rates", nargs="+", type=float, help="rates for the paper's configuration (default: --rates)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--budget", type=float, default=300.0, help="wall seconds per run")
     ap.add_argument("--eval-every", type=int, default=40, help="steps between evaluations")
@@ -208,7 +209,8 @@ def main() -> None:
     jobs = [{"name": name, "config": known[name], "rate": rate, "seed": seed, "budget": args.budget,
              "eval_every": args.eval_every, "eval_samples": args.eval_samples, "targets": TARGETS,
              "corpus_dir": str(corpus_dir), "classifier_path": str(clf)}
-            for seed in args.seeds for rate in args.rates for name in args.configs]
+            for seed in args.seeds for name in args.configs
+            for rate in (args.paper_rates or args.rates if name == "paper" else args.rates)]
     started = time.time()
     runs = []
     with mp.get_context("spawn").Pool(args.parallel, maxtasksperchild=1) as pool:

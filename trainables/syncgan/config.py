@@ -27,6 +27,10 @@ class SyncGANConfig(LoopConfig):
     image nets' FLOPs: a narrower audio side is the cheapest speed-up."""
     spectral_norm: bool = True
     """Spectral norm in every layer of the discriminators and of the synchronizer."""
+    sync_width: Optional[int] = 16
+    """Base channel count of both of the synchronizer's feature extractors; null: each modality's width.
+    S has the hardest task of the three nets (class agreement across modalities, speakers and styles):
+    it may need more than the audio side's generator and discriminator."""
     lr_g: float = 1e-3
     lr_d: float = 2e-4
     lr_s: float = 1e-3
@@ -65,7 +69,7 @@ class SyncGANConfig(LoopConfig):
     uniformly drawn category, the rest stay Gaussian. No labels reach the generators: only S's verdict
     ties a category to one class in both modalities, and with a discrete handle there are no
     in-between codes whose samples the two judges read differently. 0: the paper's Gaussian code."""
-    sync_warmup_steps: int = 200
+    sync_warmup_steps: int = 300
     """Synchronizer-only steps on real labelled pairs before the first GAN step (not in the paper):
     the generators' first sync gradients then come from an S that already tells classes apart."""
     transfer_samples: int = 200
@@ -83,7 +87,7 @@ class SyncGANConfig(LoopConfig):
         for name in ("z_dim", "width", "transfer_steps"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        for name in ("image_width", "audio_width"):
+        for name in ("image_width", "audio_width", "sync_width"):
             if getattr(self, name) is not None and int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be null or >= 1, got {getattr(self, name)!r}")
         for name, allowed in (("sync_batch", ("paper", "pool")), ("sync_pairs", ("paper", "all")),
@@ -108,6 +112,7 @@ PAPER_RECIPE: dict = dict(
     sync_batch="paper", sync_pairs="paper",     # the labelled rows of the batch, one async partner each
     gen_pairs="paper", latent_classes=0,        # a pair_ratio split of Gaussian codes
     sync_warmup_steps=0, audio_width=None,      # no warm-up; one width for every network
+    sync_width=None,
 )
 """The paper's SyncGAN (Sec. 2, Alg. 1) on this code: ``SyncGANConfig(**PAPER_RECIPE)``, or these
 keys in a study's ``config:``. Network widths are not part of it (the CPU budget sets them)."""

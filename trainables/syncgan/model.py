@@ -75,7 +75,7 @@ class SyncGAN(nn.Module):
         self.g_b = Generator(cfg.z_dim, shape_b, w_b)
         self.d_a = Discriminator(shape_a, w_a, cfg.spectral_norm)
         self.d_b = Discriminator(shape_b, w_b, cfg.spectral_norm)
-        self.sync = Synchronizer(shape_a, shape_b, w_a, cfg.spectral_norm, width_b=w_b)
+        self.sync = Synchronizer(shape_a, shape_b, cfg.sync_width or w_a, cfg.spectral_norm, width_b=cfg.sync_width or w_b)
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam([*self.g_a.parameters(), *self.g_b.parameters()], cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], cfg.lr_d, betas=betas)
