@@ -79,12 +79,9 @@ CORPUS_CLASSIFIER_EPOCHS = {
 }
 CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "cpu": {
-        # width 16 and a capped epoch: ~5 steps/s on 2 cores; higher learning rates than the paper's
-        # 2e-4 make up for the few steps. sync_fake_weight 1 (not in the paper, see SyncGANConfig):
-        # with the paper's S (real pairs only) the sync rate stalled at ~0.25 after 1600 steps, S fooled.
-        "syncgan": dict(epochs=10, steps_per_epoch=150, batch_size=64, width=16, lr_g=1e-3, lr_d=2e-4, lr_s=1e-3,
-                        pair_ratio=0.5, sync_fake_weight=1.0, eval_samples=1000, transfer_samples=100,
-                        transfer_steps=200),
+        # SyncGANConfig's defaults: the recipe measured for time to quality on 2 CPU cores
+        # (docs/time_to_quality.md); 1500 steps, one core a run.
+        "syncgan": dict(epochs=10, steps_per_epoch=150, eval_samples=1000, transfer_samples=100, transfer_steps=200),
         # The offline twin has 1540 training pairs: batch 32 gives 48 steps per epoch; the KL warm-up
         # keeps the encoder from collapsing onto the prior before it has learned the clips.
         "vae": dict(epochs=20, batch_size=32, width=32, fc_width=256, kl_warmup_steps=1000, eval_samples=1000),
@@ -92,7 +89,7 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "full": {
         # The paper gives batch 128 but no epoch count; 50 epochs of 30000 pairs is ~12k steps.
-        "syncgan": dict(epochs=50, batch_size=128, sync_fake_weight=1.0, eval_samples=2000, transfer_samples=500),
+        "syncgan": dict(epochs=50, batch_size=128, eval_samples=2000, transfer_samples=500),
         "vae": dict(epochs=100, batch_size=128, eval_samples=10000),       # slides: 100 epochs, bs 128, lr 1e-3
         "vaegan": dict(epochs=100, batch_size=128, eval_samples=10000),    # slides: alpha 0.2, beta 0.5, lr 2e-4
     },

@@ -192,6 +192,8 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=40, help="steps between evaluations")
     ap.add_argument("--eval-samples", type=int, default=1000)
     ap.add_argument("--parallel", type=int, default=2, help="runs at once (one core each)")
+    ap.add_argument("--judge-epochs", nargs=2, type=int, default=[40, 15], metavar=("IMAGE", "AUDIO"),
+                    help="epochs of the judge classifiers (LeNet-5 needs ~40 on the 4,500 real MNIST digits)")
     ap.add_argument("--data", default=str(ROOT / "data"))
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "time_to_quality.md")
     args = ap.parse_args()
@@ -200,7 +202,7 @@ def main() -> None:
 
     overrides = {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.overrides)}
     corpus_dir = Path(data_prep.build(args.corpus, args.data, overrides))
-    clf = ensure_classifiers(corpus_dir, epochs_image=10, epochs_audio=15)
+    clf = ensure_classifiers(corpus_dir, epochs_image=args.judge_epochs[0], epochs_audio=args.judge_epochs[1])
     judges = json.loads(clf.with_suffix(".json").read_text())
     known = configurations()
     unknown = [c for c in args.configs if c not in known]
