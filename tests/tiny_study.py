@@ -8,7 +8,7 @@ TINY_STUDY = {
         "num_shards": 2,
     }},
     "config": {"epochs": 2, "batch_size": 16, "width": 8, "z_dim": 16, "eval_samples": 100, "steps_per_epoch": 3,
-               "transfer_samples": 20, "transfer_steps": 10},
+               "transfer_samples": 20, "transfer_steps": 10, "sync_warmup_steps": 20},
     "search": {"lr_g": {"loguniform": [1e-4, 1e-3]}, "semi_rate": {"choice": [0.4, 1.0]}},
     "objective": {"metric": "sync_rate", "mode": "max"},
     "num_samples": 3,

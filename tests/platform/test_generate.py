@@ -20,7 +20,7 @@ def fit_checkpoint(trainable: str, dest: Path, overrides: dict) -> Path:
     from trainables.registry import get_trainable
 
     cfg = from_dict(get_trainable(trainable).config_cls, {
-        "epochs": 1, "steps_per_epoch": 2, "batch_size": 16, "width": 8, "z_dim": 8, "eval_samples": 32,
+        "epochs": 1, "steps_per_epoch": 2, "batch_size": 16, "width": 8, "z_dim": 16, "eval_samples": 32,
         "image_grid_size": 4, **overrides})
 
     def report(metrics: dict, checkpoint_dir: str | None) -> None:

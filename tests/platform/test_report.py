@@ -34,7 +34,7 @@ def fit_trial(trial_dir: Path, params: dict, corpus: Path, classifiers: Path, tr
     (trial_dir / "params.json").write_text(json.dumps(params))
     cfg = from_dict(SyncGANConfig, {
         "corpus_dir": str(corpus), "classifier_path": str(classifiers), "epochs": 2, "steps_per_epoch": 2,
-        "batch_size": 16, "width": 8, "z_dim": 8, "eval_samples": 32, "transfer_samples": 0, "image_grid_size": 4,
+        "batch_size": 16, "width": 8, "z_dim": 16, "eval_samples": 32, "transfer_samples": 0, "image_grid_size": 4,
         **params})
     rows: list[dict] = []
 

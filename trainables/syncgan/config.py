@@ -95,7 +95,8 @@ class SyncGANConfig(LoopConfig):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if not 0 <= self.latent_classes < self.z_dim:
-            raise ValueError(f"latent_classes must lie in [0, z_dim), got {self.latent_classes!r}")
+            raise ValueError(f"latent_classes must lie in [0, z_dim): got {self.latent_classes!r} with z_dim "
+                             f"{self.z_dim!r} (the categorical part takes latent_classes of the z_dim dims)")
         if self.sync_warmup_steps < 0:
             raise ValueError(f"sync_warmup_steps must be >= 0, got {self.sync_warmup_steps!r}")
         if self.sync_fake_weight < 0:
