@@ -223,11 +223,9 @@ def main() -> None:
                   f"{'%.0f s (step %d)' % (hit['seconds'], hit['step']) if hit else 'never'}, "
                   f"last {r['last'].get('sync_rate', math.nan):.3f} at {r['last'].get('seconds', 0):.0f} s", flush=True)
     summary = summarize(runs, TARGETS)
-    from trainables.syncgan.evaluate import real_pair_sync_rate
-
     meta = {"command": " ".join([".venv/bin/python benchmarks/time_to_quality.py", *sys.argv[1:]]),
             "corpus": corpus_dir.name, "judges": judges["test_accuracy"],
-            "sync_rate_real": real_pair_sync_rate(str(corpus_dir), str(clf), args.eval_samples),
+            "sync_rate_real": judges["sync_rate_real"],  # recorded with the judges (ensure_classifiers)
             "eval_samples": args.eval_samples, "eval_every": args.eval_every, "budget": args.budget,
             "seeds": args.seeds, "configurations": {n: known[n] for n in args.configs},
             "wall_minutes": (time.time() - started) / 60, "provenance": provenance()}

@@ -78,9 +78,3 @@ class SyncGANEvaluator:
                 f"loss_d_image={metrics['loss_d_image']:.3f} loss_d_audio={metrics['loss_d_audio']:.3f} "
                 f"loss_g_sync={metrics['loss_g_sync']:.3f}")
 
-
-def real_pair_sync_rate(corpus_dir: str, classifier_path: str, n: int = 1000) -> float:
-    """The judges' ceiling on a corpus: the sync rate of its first ``n`` real test pairs."""
-    clf_a, clf_b, _ = load_classifiers(classifier_path)
-    test = load_split(corpus_dir, "test")
-    return sync_rate(predict(clf_a, test.images(slice(0, n))), predict(clf_b, test.audios(slice(0, n))))
