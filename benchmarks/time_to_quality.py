@@ -101,6 +101,13 @@ def _fmt_s(x: float) -> str:
     return "—" if not math.isfinite(x) else f"{x:.0f}"
 
 
+def _fmt_range(lo: float, hi: float) -> str:
+    """Seconds over seeds: "120–180", "120–miss" where a seed missed the target, "miss" where all did."""
+    if not math.isfinite(lo):
+        return "miss"
+    return f"{lo:.0f}–{hi:.0f}" if math.isfinite(hi) else f"{lo:.0f}–miss"
+
+
 def plot(runs: list[dict], path: Path) -> None:
     """Sync rate against seconds: one line per configuration and rate (median over seeds per evaluation)."""
     import matplotlib
@@ -145,15 +152,15 @@ def write_report(path: Path, runs: list[dict], summary: dict, meta: dict) -> Non
         f"test accuracy; sync rate of real test pairs {meta['sync_rate_real']:.3f}, the ceiling). Each run: one core, one "
         f"torch thread, two runs at a time; evaluation on {meta['eval_samples']} generated pairs every {meta['eval_every']} "
         f"steps, its time included; a run ends at sync rate {max(TARGETS)} or after {meta['budget']:.0f} s. Seeds "
-        f"{meta['seeds']}. Cells: median seconds (range over seeds; — where the median run missed the target within "
-        "the budget, hits = runs that reached it).",
+        f"{meta['seeds']}. Cells: median seconds (range over seeds, \"miss\" for a seed that "
+        "missed the target within the budget; hits = runs that reached it; — where the median run missed it).",
         "",
         "| configuration | semi-supervised rate | " + " | ".join(f"s to {t} (range, hits)" for t in TARGETS)
         + " | steps to 0.9 | best sync rate (range) | last (range) |",
         "|---|---|" + "---|" * (len(TARGETS) + 3),
     ]
     for (name, rate), row in summary.items():
-        cells = [f"{_fmt_s(row[t]['seconds'])} ({_fmt_s(row[t]['seconds_range'][0])}–{_fmt_s(row[t]['seconds_range'][1])}, "
+        cells = [f"{_fmt_s(row[t]['seconds'])} ({_fmt_range(*row[t]['seconds_range'])}, "
                  f"{row[t]['hits']}/{len(row['seeds'])})" for t in TARGETS]
         b, l = row["best"], row["last"]
         lines.append(f"| {name} | {rate} | " + " | ".join(cells) + f" | {_fmt_s(row[0.9]['steps'])} | "
@@ -196,7 +203,18 @@ def main() -> None:
                     help="epochs of the judge classifiers (LeNet-5 needs ~40 on the 4,500 real MNIST digits)")
     ap.add_argument("--data", default=str(ROOT / "data"))
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "time_to_quality.md")
+    ap.add_argument("--from-json", type=Path, metavar="JSON",
+                    help="no runs: write the report again from the JSON an earlier run wrote beside it")
     args = ap.parse_args()
+    if args.from_json:
+        try:
+            saved = json.loads(args.from_json.read_text())
+            runs, meta = saved.pop("runs"), saved
+        except (OSError, ValueError, KeyError) as e:
+            raise SystemExit(f"time_to_quality: cannot read runs from {args.from_json}: {e}")
+        write_report(args.out, runs, summarize(runs, TARGETS), meta)
+        print(f"wrote {args.out} from {args.from_json}")
+        return
 
     import yaml
 

@@ -55,7 +55,11 @@ def evaluate_pairs(
     x_a: torch.Tensor, x_b: torch.Tensor, clf_a: nn.Module, clf_b: nn.Module, n_classes: int
 ) -> dict[str, float]:
     """sync_rate, sync_kappa and class coverage of each modality for pairs generated from one code each."""
-    pa, pb = predict(clf_a, x_a), predict(clf_b, x_b)
+    return pair_metrics(predict(clf_a, x_a), predict(clf_b, x_b), n_classes)
+
+
+def pair_metrics(pa: torch.Tensor, pb: torch.Tensor, n_classes: int) -> dict[str, float]:
+    """evaluate_pairs from the judges' predictions of the two modalities."""
     return {
         "sync_rate": sync_rate(pa, pb),
         "sync_kappa": sync_kappa(pa, pb, n_classes),

@@ -7,7 +7,7 @@ import torch
 
 from trainables.classifiers import load_classifiers, predict
 from trainables.data import load_split
-from trainables.metrics import (evaluate_pairs, evaluate_transfer, fid_kid, sync_rate, synchronizer_accuracy,
+from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, sync_rate, synchronizer_accuracy,
                                 synchronizer_judge_agreement)
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
@@ -40,7 +40,8 @@ class SyncGANEvaluator:
     @torch.no_grad()
     def metrics(self, final: bool) -> dict[str, float]:
         x_a, x_b = self.model.generate(self.z)
-        out = evaluate_pairs(x_a, x_b, self.clf_a, self.clf_b, self.n_classes)
+        pred_a, pred_b = predict(self.clf_a, x_a), predict(self.clf_b, x_b)
+        out = pair_metrics(pred_a, pred_b, self.n_classes)
         # the synchronizer itself: its accuracy on held-out real pairs, and whether its verdict on the
         # generated pairs matches the judges' (low: the generators satisfy S with pairs the judges split)
         sync = self.model.sync
@@ -48,7 +49,7 @@ class SyncGANEvaluator:
         sync.eval()
         out["synchronizer_acc_real"] = synchronizer_accuracy(sync, self.real_images, self.real_audio, self.real_labels)
         out["synchronizer_judge_agreement"] = synchronizer_judge_agreement(
-            sync(x_a, x_b), predict(self.clf_a, x_a), predict(self.clf_b, x_b))
+            sync(x_a, x_b), pred_a, pred_b)
         sync.train(training)
         fk = fid_kid(self.real_images, x_a, self.clf_a, seed=self.cfg.seed)
         out.update(fid_image=fk["fid"], kid_image=fk["kid"])
