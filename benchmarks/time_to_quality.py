@@ -9,6 +9,7 @@ configuration and rate) and a JSON beside it with the resolved configs, versions
 
     .venv/bin/python benchmarks/time_to_quality.py                     # mnist_spoken, seeds 0 1 2
     .venv/bin/python benchmarks/time_to_quality.py --corpus mnist_fashion_offline --budget 600
+    .venv/bin/python benchmarks/time_to_quality.py --configs new new-no_categorical new-no_warmup --rates 0.4
 
 Last line: ``seconds_to_0.9=<median, new default> paper=<median, paper config>`` (``inf`` where the
 median run did not get there within the budget).
@@ -31,11 +32,29 @@ sys.path.insert(0, str(ROOT))
 TARGETS = (0.5, 0.8, 0.9, 0.95)
 
 
+# The new recipe's levers, each turned back to the paper's setting alone (leave-one-out ablation:
+# ``--configs new new-no_categorical ...``); keys that act together are one lever.
+LEVERS: dict[str, tuple[str, ...]] = {
+    "no_categorical": ("latent_classes",),
+    "no_pool": ("sync_batch",),
+    "no_all_pairs": ("sync_pairs", "gen_pairs"),
+    "no_warmup": ("sync_warmup_steps",),
+    "no_fake_negative": ("sync_fake_weight",),
+    "paper_rates": ("lr_g", "lr_d", "lr_s", "sync_weight"),
+    "one_width": ("audio_width", "sync_width"),
+}
+
+
 def configurations() -> dict[str, dict[str, Any]]:
-    """The two contenders: SyncGANConfig's defaults (the new recipe) and the paper's method."""
+    """The contenders: SyncGANConfig's defaults (the new recipe), the paper's method, and the new
+    recipe with one lever at a time set back to the paper's value (``new-<lever>``)."""
     from trainables.syncgan.config import PAPER_RECIPE
 
-    return {"new": {}, "paper": dict(PAPER_RECIPE)}
+    missing = sorted({k for keys in LEVERS.values() for k in keys} ^ set(PAPER_RECIPE))
+    if missing:
+        raise SystemExit(f"time_to_quality: LEVERS and PAPER_RECIPE disagree on {missing}")
+    return {"new": {}, "paper": dict(PAPER_RECIPE),
+            **{f"new-{lever}": {k: PAPER_RECIPE[k] for k in keys} for lever, keys in LEVERS.items()}}
 
 
 class _Done(Exception):
@@ -125,7 +144,7 @@ def plot(runs: list[dict], path: Path) -> None:
             pts = [c[min(i, len(c) - 1)] for c in group]  # a run that ended at its target keeps its last value
             xs.append(statistics.median(p["seconds"] for p in pts))
             ys.append(statistics.median(p["sync_rate"] for p in pts))
-        ax.plot(xs, ys, styles.get(name, "-"), label=f"{name}, semi-supervised rate {rate}")
+        ax.plot(xs, ys, styles.get(name, ":"), label=f"{name}, semi-supervised rate {rate}")
     for t in TARGETS:
         ax.axhline(t, color="grey", lw=0.5)
     ax.set_xlabel("seconds (one core, training + evaluation)")
