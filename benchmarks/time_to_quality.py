@@ -250,7 +250,7 @@ def main() -> None:
              "corpus_dir": str(corpus_dir), "classifier_path": str(clf)}
             for seed in args.seeds for name in args.configs
             for rate in (args.paper_rates or args.rates if name == "paper" else args.rates)]
-    started = time.time()
+    started, prov = time.time(), provenance()  # the commit the runs start from
     runs = []
     with mp.get_context("spawn").Pool(args.parallel, maxtasksperchild=1) as pool:
         for r in pool.imap_unordered(run_one, jobs):
@@ -265,7 +265,7 @@ def main() -> None:
             "sync_rate_real": judges["sync_rate_real"],  # recorded with the judges (ensure_classifiers)
             "eval_samples": args.eval_samples, "eval_every": args.eval_every, "budget": args.budget,
             "seeds": args.seeds, "configurations": {n: known[n] for n in args.configs},
-            "wall_minutes": (time.time() - started) / 60, "provenance": provenance()}
+            "wall_minutes": (time.time() - started) / 60, "provenance": prov}
     write_report(args.out, runs, summary, meta)
     for (name, rate), row in summary.items():
         print(f"{name} @ {rate}: s to 0.9 median {_fmt_s(row[0.9]['seconds'])} ({row[0.9]['hits']}/{len(row['seeds'])} hit), "
