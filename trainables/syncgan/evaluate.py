@@ -9,6 +9,7 @@ from trainables.classifiers import load_classifiers, predict
 from trainables.data import load_split
 from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, sync_rate, synchronizer_accuracy,
                                 synchronizer_judge_agreement)
+from trainables.sample_grid import judged_captions
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
 from trainables.tensorboard_log import TrialWriter
@@ -67,9 +68,14 @@ class SyncGANEvaluator:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")
         return out
 
+    @torch.no_grad()
     def samples(self, writer: TrialWriter, step: int) -> None:
+        """The grid of generated pairs, each captioned with the judges' classes and framed by their verdict."""
         img, spec = self.model.generate(self.z_grid)
-        writer.pairs("samples/pairs", img, spec, step)
+        names = self.manifest.get("classes", {})
+        captions, agree = judged_captions(predict(self.clf_a, img).tolist(), predict(self.clf_b, spec).tolist(),
+                                          names.get("image", []), names.get("audio", []))
+        writer.pairs("samples/pairs", img, spec, step, captions, agree)
         writer.audio("samples/audio", spec, self.manifest["audio"], step)
 
     @staticmethod

@@ -8,6 +8,7 @@ import torch
 from trainables.classifiers import load_classifiers, predict
 from trainables.data import load_split
 from trainables.metrics import class_coverage, fid_kid, label_accuracy
+from trainables.sample_grid import judged_captions
 from trainables.tensorboard_log import TrialWriter
 from trainables.vae.config import AudioToImageConfig
 from trainables.vae.model import AudioToImage
@@ -21,6 +22,7 @@ class AudioToImageEvaluator:
 
     def __init__(self, model: AudioToImage, cfg: AudioToImageConfig, manifest: dict, device: torch.device | str) -> None:
         self.model, self.cfg, self.device = model, cfg, device
+        self.class_names = manifest.get("classes", {})
         self.clf_a, _, self.clf_acc = load_classifiers(cfg.classifier_path, device)
         test = load_split(cfg.corpus_dir, "test")
         n = min(cfg.eval_samples, len(test))
@@ -44,10 +46,15 @@ class AudioToImageEvaluator:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")
         return out
 
+    @torch.no_grad()
     def samples(self, writer: TrialWriter, step: int) -> None:
-        """Grid of (image generated from a test clip | that clip's spectrogram)."""
+        """Grid of (image generated from a test clip | that clip): captioned with LeNet-5's class of the
+        image and the clip's true class, framed green where they agree."""
         k = self.cfg.image_grid_size
-        writer.pairs("samples/audio_to_image", self.model.images_from_audio(self.audio[:k]), self.audio[:k], step)
+        images = self.model.images_from_audio(self.audio[:k])
+        captions, agree = judged_captions(predict(self.clf_a, images).tolist(), self.labels[:k].tolist(),
+                                          self.class_names.get("image", []), self.class_names.get("audio", []))
+        writer.pairs("samples/audio_to_image", images, self.audio[:k], step, captions, agree)
 
     @staticmethod
     def progress(metrics: dict[str, float]) -> str:
