@@ -161,15 +161,18 @@ def target_reached(study: Study, grid) -> bool:
     return False
 
 
-SUMMARY_METRICS = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "loss_g_sync", "loss_s", "epoch")
-
-
 def _entry(study: Study, r) -> dict:
-    keys = [*(m for m, _ in study.objectives), *(k for k in SUMMARY_METRICS if k not in dict(study.objectives))]
+    """A trial in the summary: its searched config, the objectives then the model's headline metrics
+    (declared by its evaluator), its checkpoint, and one sentence of what its metrics mean."""
+    from trainables.registry import get_trainable
+
+    evaluator = get_trainable(study.trainable).evaluator_cls
+    keys = [*(m for m, _ in study.objectives), *(k for k in (*evaluator.headline, "epoch") if k not in dict(study.objectives))]
     return {
         "trial_dir": r.path, "config": {p.name: r.config[p.name] for p in study.search if p.name in r.config},
         "metrics": {k: r.metrics.get(k) for k in keys if k in r.metrics},
         "checkpoint": r.metrics.get("checkpoint_path"),  # Train's checkpoint, via TuneReportCallback
+        "meaning": evaluator.meaning(r.metrics),
     }
 
 
@@ -230,6 +233,8 @@ def print_summary(s: dict) -> None:
     else:
         print("best trial config:", _fmt(b["config"]))
         print("best trial metrics:", _fmt(b["metrics"]))
+        if b.get("meaning"):
+            print("what it means:    ", b["meaning"])
         print("checkpoint:       ", b["checkpoint"])
         print("TensorBoard logs: ", b["trial_dir"])
     print("Optuna study:     ", s["optuna_storage"])

@@ -21,6 +21,10 @@ def test_tiny_study_end_to_end(ray_local, tiny_study_yaml, shared_data_root, tmp
 
     assert summary["trials"] == 3 and summary["trials_failed"] == 0, summary["errors"]
     assert 0.0 <= summary["best"]["metrics"]["sync_rate"] <= 1.0
+    # the model's headline metrics after the objective, and its sentence about them
+    assert list(summary["best"]["metrics"])[:3] == ["sync_rate", "sync_kappa", "synchronizer_judge_agreement"]
+    assert summary["best"]["meaning"].startswith(
+        f"The judges put both halves of {summary['best']['metrics']['sync_rate']:.0%} of the generated pairs")
     assert Path(summary["best"]["checkpoint"]).is_dir()
 
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'results' / 'tiny_study' / 'optuna.db'}")

@@ -19,6 +19,8 @@ class AudioToImageEvaluator:
 
     scalars = ("image_acc_from_audio", "class_coverage_image", "fid_image", "kid_image")
     final_scalars = ()
+    headline = ("image_acc_from_audio", "fid_image", "class_coverage_image")
+    """The metrics a summary or a progress line shows first, after the study's objectives."""
 
     def __init__(self, model: AudioToImage, cfg: AudioToImageConfig, manifest: dict, device: torch.device | str) -> None:
         self.model, self.cfg, self.device = model, cfg, device
@@ -55,6 +57,15 @@ class AudioToImageEvaluator:
         captions, agree = judged_captions(predict(self.clf_a, images).tolist(), self.labels[:k].tolist(),
                                           self.class_names.get("image", []), self.class_names.get("audio", []))
         writer.pairs("samples/audio_to_image", images, self.audio[:k], step, captions, agree)
+
+    @staticmethod
+    def meaning(metrics: dict[str, float]) -> str:
+        """One plain sentence on what the metrics mean for a person (empty without the accuracy)."""
+        if "image_acc_from_audio" not in metrics:
+            return ""
+        return (f"LeNet-5 puts {metrics['image_acc_from_audio']:.0%} of the images generated from test clips in "
+                f"the class of their clip (the slides' measure; the judge itself is right on "
+                f"{metrics.get('classifier_acc_image', float('nan')):.0%} of real test images).")
 
     @staticmethod
     def progress(metrics: dict[str, float]) -> str:
