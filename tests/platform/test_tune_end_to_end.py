@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,9 +16,17 @@ from optuna_dashboard import wsgi
 from tensorboard_records import hparams_records
 
 @pytest.mark.slow
-def test_tiny_study_end_to_end(ray_local, tiny_study_yaml, shared_data_root, tmp_path):
+def test_tiny_study_end_to_end(ray_local, tiny_study_yaml, shared_data_root, tmp_path, capsys):
     study = load_study(str(tiny_study_yaml))
     summary = run(study, tmp_path / "results", shared_data_root, name="e2e")
+
+    # live progress: one line per trial report, the objective first; Tune's own tables quiet
+    out = capsys.readouterr().out
+    epochs = study.config["epochs"]
+    for n in range(3):
+        assert re.search(rf"^trial {n} epoch 1/{epochs}  sync_rate=[0-9.]+ \| sync_kappa=", out, re.M), out[-3000:]
+        assert re.search(rf"^trial {n} (finished|stopped by the scheduler at) epoch", out, re.M), out[-3000:]
+    assert "Trial status" not in out and "Result(" not in out
 
     assert summary["trials"] == 3 and summary["trials_failed"] == 0, summary["errors"]
     assert 0.0 <= summary["best"]["metrics"]["sync_rate"] <= 1.0
