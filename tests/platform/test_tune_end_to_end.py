@@ -106,3 +106,8 @@ def test_study_with_results_uri_and_postgresql_storage(ray_local, tiny_study_yam
     assert info["optuna_storage"].endswith(f"127.0.0.1:{postgres['port']}/optuna_test") and "***" in info["optuna_storage"]
     assert not (tmp_path / "shared" / "tiny_study" / "optuna.db").exists()
     assert len([d for d in experiment.iterdir() if (d / "params.json").exists()]) == 2
+    # optuna-dashboard's API on the PostgreSQL study platform.tune wrote
+    status, listing = wsgi_get(wsgi(postgres["url"]), "/api/studies")
+    [listed] = [s for s in listing["study_summaries"] if s["study_name"] == "tiny_study"]
+    status, detail = wsgi_get(wsgi(postgres["url"]), f"/api/studies/{listed['study_id']}")
+    assert status.startswith("200") and [t["state"] for t in detail["trials"]] == ["Complete"] * 2
