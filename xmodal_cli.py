@@ -1,4 +1,5 @@
-"""Console-script entry points (``xmodal-tune``, ``xmodal-prep``, ``xmodal-report``, ``xmodal-generate``).
+"""Console-script entry points (``xmodal-tune``, ``xmodal-train``, ``xmodal-prep``, ``xmodal-report``,
+``xmodal-generate``).
 
 An installed package named ``platform`` loses to the standard library's module on ``sys.path``,
 so these entry points load this project's ``platform`` package by its path first. Its
@@ -27,6 +28,13 @@ def _load_platform_package() -> None:
 def tune() -> None:
     _load_platform_package()
     from platform.tune import main
+
+    raise SystemExit(main())
+
+
+def train() -> None:
+    _load_platform_package()
+    from platform.train import main
 
     raise SystemExit(main())
 

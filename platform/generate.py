@@ -7,12 +7,17 @@ whose config schema has exactly the keys of the saved config; the corpus is the 
 beside the checkpoint directory):
 
 - SyncGAN: ``pairs/``: image/audio pairs generated from one code each (PNG image, the audio
-  column as a PNG spectrogram and as wav), with ``pairs.png`` (a grid); ``transfer/``: test pairs
+  column as a PNG spectrogram and as wav), with ``pairs.png``; ``transfer/``: test pairs
   translated both ways by latent recovery (image -> audio, audio -> image), each with its source
-  and the real partner, and a grid per direction (rows: source | translated | real partner).
+  and the real partner, and a grid per direction (cells: source | translated | real partner).
 - VAE, VAE-GAN: ``from_audio/``: the image generated from each test clip (PNG), the clip as wav and
-  spectrogram PNG, the real image, and ``from_audio.png`` (rows: clip | generated | real image).
-- ``index.json``: every file written, with labels, codes' seeds and settings.
+  spectrogram PNG, the real image, and ``from_audio.png`` (cells: clip | generated | real image).
+- ``index.json``: every file written, with labels, the judges' classes, codes' seeds and settings.
+
+The grids (``trainables.sample_grid``) are laid out four cells to a row; each cell is captioned with
+what the corpus's judges (the run's classifiers) see, e.g. ``7 = seven`` for a generated pair, or
+``7 -> seven`` for a source of class 7 whose translation the judge reads as "seven", and framed green
+where the two agree, red where not (grey, with the reason in ``index.json``, when the judges' file is gone).
 
 Audio is written as wav only for corpora whose audio column is sound (log-mel: Griffin-Lim,
 folded waveform: unfolded); a second image modality gets PNGs. The output directory is built
@@ -30,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from trainables.sample_grid import judged_captions, to_uint8
 
 STATE_FILE = "state.pt"  # trainables.checkpoint.STATE_FILE
 
@@ -104,13 +111,6 @@ def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device:
 # ----------------------------------------------------------------------------- writing
 
 
-def to_uint8(x) -> np.ndarray:
-    """A [1, H, W] or [H, W] tensor/array in [-1, 1] -> uint8 [H, W]."""
-    a = np.asarray(x.detach().float().cpu() if hasattr(x, "detach") else x, dtype=np.float32)
-    a = a.reshape(a.shape[-2], a.shape[-1])
-    return ((np.clip(a, -1, 1) + 1) * 127.5).round().astype(np.uint8)
-
-
 def write_png(path: Path, x, spectrogram: bool = False) -> str:
     """One sample as a grey PNG; spectrograms are flipped so low frequencies are at the bottom."""
     from PIL import Image
@@ -120,22 +120,34 @@ def write_png(path: Path, x, spectrogram: bool = False) -> str:
     return path.name
 
 
-def write_grid(path: Path, rows: list[list[Any]], spectrogram: list[bool], pad: int = 2) -> str:
-    """Rows of tiles (each [H, W] in [-1, 1]) side by side, all padded to a common tile size."""
+def write_grid(path: Path, cells: list[list[Any]], spectrogram: list[bool], captions: list[str],
+               agree: list[bool | None]) -> str:
+    """A labelled grid (``trainables.sample_grid.labelled_grid``) as a PNG."""
     from PIL import Image
 
-    tiles = [[np.ascontiguousarray(to_uint8(t)[::-1]) if spec else to_uint8(t) for t, spec in zip(row, spectrogram)] for row in rows]
-    h = max(t.shape[0] for row in tiles for t in row)
-    widths = [max(row[c].shape[1] for row in tiles) for c in range(len(spectrogram))]
-    canvas = np.full((len(rows) * (h + pad) + pad, sum(widths) + pad * (len(widths) + 1)), 255, np.uint8)
-    for r, row in enumerate(tiles):
-        x0 = pad
-        for c, t in enumerate(row):
-            y = pad + r * (h + pad) + (h - t.shape[0]) // 2
-            canvas[y:y + t.shape[0], x0:x0 + t.shape[1]] = t
-            x0 += widths[c] + pad
-    Image.fromarray(canvas).save(path)
+    from trainables.sample_grid import labelled_grid
+
+    Image.fromarray(labelled_grid(cells, spectrogram, captions, agree)).save(path)
     return path.name
+
+
+def load_judges(cfg, corpus_dir: Path) -> tuple[Any, Any, str]:
+    """(image judge, audio judge, "") from the run's classifier file (looked for under ``corpus_dir``
+    when the corpus moved), or (None, None, why not)."""
+    from trainables.classifiers import load_classifiers
+
+    saved = Path(str(getattr(cfg, "classifier_path", "") or ""))
+    for path in (saved, corpus_dir / saved.name):
+        if saved.name and path.is_file():
+            clf_a, clf_b, _ = load_classifiers(path)
+            return clf_a, clf_b, ""
+    return None, None, f"no judges: {saved or 'the config names no classifier_path'} not found"
+
+
+def _judged(clf, x) -> list[int] | None:
+    from trainables.classifiers import predict
+
+    return None if clf is None else predict(clf, x).tolist()
 
 
 def write_wav(path: Path, x, audio: dict) -> str | None:
@@ -163,6 +175,11 @@ def _class_name(manifest: dict, modality: str, label: int) -> str:
     return str(names[label]) if 0 <= label < len(names) else str(label)
 
 
+def _names(manifest: dict) -> tuple[list[str], list[str]]:
+    classes = manifest.get("classes", {})
+    return list(classes.get("image") or []), list(classes.get("audio") or [])
+
+
 def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: int, seed: int,
                      transfer_steps: int | None, transfer_n: int | None) -> dict[str, Any]:
     import torch
@@ -175,15 +192,27 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
     gen = torch.Generator().manual_seed(seed)
     z = model.sample_z(n, "cpu", generator=gen)  # the model's prior (its categorical part included)
     img, spec = model.generate(z)  # batch statistics, as in training (SyncGAN.generate)
+    clf_a, clf_b, no_judges = load_judges(cfg, corpus_dir)
+    if no_judges:
+        index["judges"] = no_judges
+    pred_a, pred_b = _judged(clf_a, img), _judged(clf_b, spec)
+    if pred_a is not None:
+        captions, agree = judged_captions(pred_a, pred_b, *_names(manifest))
+    else:
+        captions, agree = [f"code {i}" for i in range(n)], [None] * n
     (out / "pairs").mkdir()
     for i in range(n):
         entry = {"code": i, "image": f"pairs/{write_png(out / 'pairs' / f'{i:03d}_image.png', img[i])}",
                  "audio_png": f"pairs/{write_png(out / 'pairs' / f'{i:03d}_audio.png', spec[i], spectrogram=True)}"}
+        if pred_a is not None:
+            entry.update(judged_image=_class_name(manifest, "image", pred_a[i]),
+                         judged_audio=_class_name(manifest, "audio", pred_b[i]), judges_agree=agree[i])
         wav = write_wav(out / "pairs" / f"{i:03d}_audio.wav", spec[i], audio)
         if wav:
             entry["audio_wav"] = f"pairs/{wav}"
         index["pairs"].append(entry)
-    index["pairs_grid"] = write_grid(out / "pairs.png", [[img[i], spec[i]] for i in range(n)], [False, True])
+    index["pairs_grid"] = write_grid(out / "pairs.png", [[img[i], spec[i]] for i in range(n)], [False, True],
+                                     captions, agree)
 
     test = load_split(corpus_dir, "test")
     rows = _test_rows(len(test), transfer_n if transfer_n is not None else n, seed)
@@ -194,6 +223,8 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
     index["transfer_config"] = {"steps": tcfg.steps, "restarts": tcfg.restarts, "batchnorm": tcfg.batchnorm, "seed": seed}
     for direction, src, real, src_spec in (("image_to_audio", x_a, x_b, False), ("audio_to_image", x_b, x_a, True)):
         translated, rec = transfer(model, src, "a_to_b" if direction == "image_to_audio" else "b_to_a", tcfg)
+        target = "audio" if direction == "image_to_audio" else "image"
+        judged = _judged(clf_b if target == "audio" else clf_a, translated)
         d = out / "transfer" / direction
         d.mkdir(parents=True)
         items = []
@@ -201,6 +232,8 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
             label = int(test.label[row])
             item = {"test_row": int(row), "pair_id": int(test.pair_id[row]), "label": label,
                     "class": _class_name(manifest, "image", label), "recovery_mse": float(rec.loss[j])}
+            if judged is not None:
+                item.update(translated_judged=_class_name(manifest, target, judged[j]), translated_agrees=judged[j] == label)
             item["source"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_source.png', src[j], spectrogram=src_spec)}"
             item["translated"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_translated.png', translated[j], spectrogram=not src_spec)}"
             item["real_partner"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_real_partner.png', real[j], spectrogram=not src_spec)}"
@@ -211,8 +244,12 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
                 if wav:
                     item[key] = f"transfer/{direction}/{wav}"
             items.append(item)
-        grid = write_grid(out / "transfer" / f"{direction}.png",
-                          [[src[j], translated[j], real[j]] for j in range(len(rows))], [src_spec, not src_spec, not src_spec])
+        source_mod = "audio" if src_spec else "image"
+        captions = [f"{_class_name(manifest, source_mod, int(test.label[r]))} -> "
+                    + (_class_name(manifest, target, judged[j]) if judged is not None else "?") for j, r in enumerate(rows)]
+        agree = [None if judged is None else judged[j] == int(test.label[r]) for j, r in enumerate(rows)]
+        grid = write_grid(out / "transfer" / f"{direction}.png", [[src[j], translated[j], real[j]] for j in range(len(rows))],
+                          [src_spec, not src_spec, not src_spec], captions, agree)
         index["transfer"][direction] = {"grid": f"transfer/{grid}", "items": items}
     return index
 
@@ -225,6 +262,8 @@ def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: P
     rows = _test_rows(len(test), n, seed)
     clips, real = test.audios(rows), test.images(rows)
     images = model.images_from_audio(clips)  # posterior means, eval-mode BatchNorm (the slides' evaluation)
+    clf_a, _, no_judges = load_judges(cfg, corpus_dir)
+    judged = _judged(clf_a, images)
     d = out / "from_audio"
     d.mkdir()
     items = []
@@ -235,12 +274,19 @@ def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: P
                 "generated": f"from_audio/{write_png(d / f'{j:03d}_generated.png', images[j])}",
                 "source_png": f"from_audio/{write_png(d / f'{j:03d}_source.png', clips[j], spectrogram=True)}",
                 "real_image": f"from_audio/{write_png(d / f'{j:03d}_real_image.png', real[j])}"}
+        if judged is not None:
+            item.update(generated_judged=_class_name(manifest, "image", judged[j]), generated_agrees=judged[j] == label)
         wav = write_wav(d / f"{j:03d}_source.wav", clips[j], audio)
         if wav:
             item["source_wav"] = f"from_audio/{wav}"
         items.append(item)
-    grid = write_grid(out / "from_audio.png", [[clips[j], images[j], real[j]] for j in range(len(rows))], [True, False, False])
-    return {"from_audio": {"grid": grid, "items": items}}
+    labels = [int(test.label[r]) for r in rows]
+    captions = [f"{_class_name(manifest, 'audio', k)} -> " + (_class_name(manifest, "image", judged[j]) if judged else "?")
+                for j, k in enumerate(labels)]
+    agree = [None if judged is None else judged[j] == k for j, k in enumerate(labels)]
+    grid = write_grid(out / "from_audio.png", [[clips[j], images[j], real[j]] for j in range(len(rows))],
+                      [True, False, False], captions, agree)
+    return {"from_audio": {"grid": grid, "items": items}, **({"judges": no_judges} if no_judges else {})}
 
 
 def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16, seed: int = 0,

@@ -12,7 +12,11 @@ and writes ``results/<study>/best/``:
 - ``trials.csv`` and ``report.json``: the table, and an index of everything written;
 - ``plots/``: optimization history, parameter importances, parallel coordinates (and the Pareto
   front of a multi-objective study) as HTML (plotly, its script once in ``plotly.min.js``, works
-  offline) and PNG (matplotlib).
+  offline) and PNG (matplotlib); and each objective against wall time and against training steps,
+  one line per trial (from Tune's ``result.json``), the way recipes and budgets are compared.
+
+The best trial's figures also come as one plain sentence (``meaning``), written by the model's
+evaluator (e.g. how often the judges agree on generated pairs against real ones).
 
 ``best/`` is built beside it under a temporary name and renamed into place, so readers see the
 old report or the new one, never half of one.
@@ -286,6 +290,71 @@ def write_plots(study, out: Path, objectives: list[str]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the report
 
 
+def write_curves(tune_trials: list[TuneTrial], numbers: dict[str, int], objectives: list[str], out: Path) -> dict[str, Any]:
+    """Each objective against wall time (Tune's ``time_total_s``) and against steps (the trainable's
+    ``step``, else Tune's iteration), one line per trial labelled by its Optuna number, as PNG and HTML."""
+    out.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, Any] = {}
+    for metric in objectives:
+        for axis, key, label in (("time", "time_total_s", "wall seconds (trial)"), ("steps", "step", "training steps")):
+            name = f"{metric}_vs_{axis}"
+            lines = []
+            for t in tune_trials:
+                pts = [(r.get(key, r.get("training_iteration")), r[metric]) for r in t.rows
+                       if isinstance(r.get(metric), (int, float)) and r.get(key, r.get("training_iteration")) is not None]
+                if pts:
+                    n = numbers.get(str(t.path))
+                    lines.append((f"trial {n}" if n is not None else t.path.name, [x for x, _ in pts], [y for _, y in pts]))
+            if not lines:
+                entries[name] = {"skipped": f"no trial reported {metric}"}
+                continue
+            entry: dict[str, Any] = {}
+            try:
+                import matplotlib
+
+                matplotlib.use("Agg")
+                import matplotlib.pyplot as plt
+
+                fig, ax = plt.subplots(figsize=(7, 4.5))
+                for lab, xs, ys in lines:
+                    ax.plot(xs, ys, marker=".", label=lab)
+                ax.set_xlabel(label)
+                ax.set_ylabel(metric)
+                ax.grid(alpha=0.3)
+                ax.legend(fontsize=7, ncol=2)
+                fig.tight_layout()
+                tmp = out / f".{name}.tmp-{uuid.uuid4().hex[:8]}.png"
+                fig.savefig(tmp, dpi=100)
+                plt.close(fig)
+                os.replace(tmp, out / f"{name}.png")
+                entry["png"] = f"{name}.png"
+            except ImportError as e:
+                entry["png_skipped"] = f"matplotlib is not installed ({e})"
+            try:
+                import plotly.graph_objects as go
+
+                fig = go.Figure([go.Scatter(x=xs, y=ys, mode="lines+markers", name=lab) for lab, xs, ys in lines])
+                fig.update_layout(xaxis_title=label, yaxis_title=metric, title=f"{metric} against {label}")
+                tmp = out / f".{name}.tmp-{uuid.uuid4().hex[:8]}.html"
+                fig.write_html(str(tmp), include_plotlyjs="directory")
+                os.replace(tmp, out / f"{name}.html")
+                entry["html"] = f"{name}.html"
+            except ImportError as e:
+                entry["html_skipped"] = f"plotly is not installed ({e})"
+            entries[name] = entry
+    return entries
+
+
+def best_meaning(trainable: str | None, tune: TuneTrial | None) -> str:
+    """The model's own sentence about the best trial's last reported metrics ('' if unknown)."""
+    if not trainable or tune is None or not tune.rows:
+        return ""
+    from trainables.registry import TRAINABLES
+
+    spec = TRAINABLES.get(trainable)
+    return spec.evaluator_cls.meaning(tune.rows[-1]) if spec else ""
+
+
 def load_optuna_study(study_name: str, url: str):
     import optuna
 
@@ -386,6 +455,7 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
                 config["checkpoint_source"] = None
                 index["checkpoint_missing"] = (f"trial {best.number} has no Tune trial directory with a checkpoint under "
                                                f"{study_dir}" if tune is None else f"no checkpoint_*/state.pt under {tune.path}")
+            index["meaning"] = best_meaning(config["trainable"], tune)
             if len(best_trials) > 1:
                 config["pareto_front"] = [{"number": t.number, "values": dict(zip(objectives, t.values)),
                                            "params": dict(t.params)} for t in best_trials]
@@ -398,6 +468,8 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
             index["best_missing"] = f"study {study_name!r} has no COMPLETE trial"
         if plots:
             index["plots"] = write_plots(ostudy, tmp / "plots", objectives)
+            numbers = {str(tt.path): n for n, tt in matched.items()}
+            index["plots"].update(write_curves(tune_trials, numbers, objectives, tmp / "plots"))
         (tmp / "report.json").write_text(json.dumps(index, indent=2, default=str))
         _swap_into_place(tmp, study_dir / "best")
     except BaseException:
@@ -450,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     print(index["table"])
     if index["best_trials"]:
         print(f"\nbest trial(s) (*): {', '.join(map(str, index['best_trials']))}")
+        if index.get("meaning"):
+            print(f"what it means: {index['meaning']}")
     else:
         print(f"\n{index['best_missing']}")
     if "checkpoint_missing" in index:

@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="number of Ray Train workers (overrides the preset)")
     p.add_argument("--gpus", type=float, help="GPUs per worker (0: CPU only; overrides the preset)")
     p.add_argument("--name", help="run name (default: train-<timestamp>)")
+    p.add_argument("--verbose", action="store_true", help="also Ray's known-harmless warnings")
     return p
 
 
@@ -51,8 +52,10 @@ def check_fits_locally(workers: dict) -> None:
 
 
 def run(study: Study, results_root: str | Path, data_root: Path, workers: dict, name: str | None = None,
-        address: str | None = None) -> dict:
-    """Train once; returns the final metrics and where the checkpoint and TensorBoard logs are."""
+        address: str | None = None, verbose: bool = False) -> dict:
+    """Train once; returns the final metrics, one sentence of what they mean, and where the checkpoint
+    and TensorBoard logs are. The workers print one line per epoch (the model's progress line)."""
+    from platform.progress import quiet_ray
 
     from trainables.config import from_dict, to_dict
     from trainables.ray_train import make_trainer
@@ -80,6 +83,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, workers: dict, 
         "metrics": {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))},
         "checkpoint": result.checkpoint.path if result.checkpoint else None,
         "best_checkpoints": [c.path for c, _ in (result.best_checkpoints or [])],
+        "meaning": get_trainable(study.trainable).evaluator_cls.meaning(result.metrics or {}),
     }
     write_json(run_dir / "summary.json", summary)
     return summary
@@ -93,12 +97,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        s = run(study, args.results, Path(args.data), workers, args.name, args.address)
+        s = run(study, args.results, Path(args.data), workers, args.name, args.address, args.verbose)
     except (FileNotFoundError, StudyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     m = s["metrics"]
     print(f"\n=== {study.name}: {m.get('epoch')} epochs in {s['wall_seconds']:.0f} s, {study.metric}={m.get(study.metric, float('nan')):.3f} ===")
+    if s["meaning"]:
+        print("what it means:    ", s["meaning"])
     print("checkpoint:       ", s["checkpoint"])
     print(f"watch:             tensorboard --logdir {s['run_dir']}")
     return 0

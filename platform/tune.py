@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue an interrupted experiment (--name, default: the latest): finished trials are kept")
     p.add_argument("--storage", help="Optuna storage URL, password as ${VAR} from the environment "
                    f"(default: the study's storage key, ${{{ENV_STORAGE}}}, else SQLite in the results directory)")
+    p.add_argument("--verbose", action="store_true",
+                   help="Tune's own status tables and result dumps, the workers' output and Ray's warnings "
+                        "(default: one line per trial report, the objective first)")
     return p
 
 
@@ -78,25 +81,33 @@ def latest_experiment(results: Results) -> str:
 
 
 def run(study: Study, results_root: str | Path, data_root: Path, name: str | None = None, address: str | None = None,
-        storage_url: str | None = None, resume: bool = False) -> dict:
+        storage_url: str | None = None, resume: bool = False, verbose: bool = False) -> dict:
     """Run the study; returns the summary (also written to <experiment>/summary.json).
 
     ``results_root``: a path or a pyarrow filesystem URI (s3://...); ``storage_url``: the Optuna
     database (default: the study's, ``$XMODAL_OPTUNA_STORAGE``, else SQLite in the results directory).
     ``resume`` continues the experiment ``name`` (default: the latest): finished trials are kept,
     unfinished and errored ones run again; the summary says ``interrupted`` if it stops early again.
+    ``verbose``: Tune's own output, the workers' lines and Ray's warnings instead of ``StudyProgress``.
     """
     from ray import tune
 
+    from platform.progress import StudyProgress, quiet_ray
     from platform.search import TargetStopper, TrialErrors
     from trainables.ray_train import tune_trial
+    from trainables.registry import get_trainable
 
     results = results_location(results_root).child(study.name)
     if results.is_local:
         results.local_path().mkdir(parents=True, exist_ok=True)
     url, url_source = optuna_url(storage_url, study.storage, results)
     storage = connect(url)  # fails here, before Ray and any trial, if unreachable
-    init_ray(address)
+    if not verbose:
+        quiet_ray()
+    init_ray(address, **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
+    progress = [] if verbose else [StudyProgress(
+        [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,
+        [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.get("max_t", 0)))]
     if resume:
         name = name or latest_experiment(results)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
@@ -127,7 +138,8 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
                 max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
             ),
             run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True),
-                                      callbacks=[errors], stop=None if study.target is None else
+                                      callbacks=[errors, *progress], verbose=None if verbose else 0,
+                                      stop=None if study.target is None else
                                       TargetStopper(study.metric, study.mode, study.target)),
         )
     t0 = time.time()
@@ -161,15 +173,18 @@ def target_reached(study: Study, grid) -> bool:
     return False
 
 
-SUMMARY_METRICS = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "loss_g_sync", "loss_s", "epoch")
-
-
 def _entry(study: Study, r) -> dict:
-    keys = [*(m for m, _ in study.objectives), *(k for k in SUMMARY_METRICS if k not in dict(study.objectives))]
+    """A trial in the summary: its searched config, the objectives then the model's headline metrics
+    (declared by its evaluator), its checkpoint, and one sentence of what its metrics mean."""
+    from trainables.registry import get_trainable
+
+    evaluator = get_trainable(study.trainable).evaluator_cls
+    keys = [*(m for m, _ in study.objectives), *(k for k in (*evaluator.headline, "epoch") if k not in dict(study.objectives))]
     return {
         "trial_dir": r.path, "config": {p.name: r.config[p.name] for p in study.search if p.name in r.config},
         "metrics": {k: r.metrics.get(k) for k in keys if k in r.metrics},
         "checkpoint": r.metrics.get("checkpoint_path"),  # Train's checkpoint, via TuneReportCallback
+        "meaning": evaluator.meaning(r.metrics),
     }
 
 
@@ -230,6 +245,8 @@ def print_summary(s: dict) -> None:
     else:
         print("best trial config:", _fmt(b["config"]))
         print("best trial metrics:", _fmt(b["metrics"]))
+        if b.get("meaning"):
+            print("what it means:    ", b["meaning"])
         print("checkpoint:       ", b["checkpoint"])
         print("TensorBoard logs: ", b["trial_dir"])
     print("Optuna study:     ", s["optuna_storage"])
@@ -251,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
                               "resolved": study.resolved(), **study.raw}, sort_keys=False))
         return 0
     try:
-        summary = run(study, args.results, Path(args.data), args.name, args.address, args.storage, args.resume)
+        summary = run(study, args.results, Path(args.data), args.name, args.address, args.storage, args.resume,
+                      args.verbose)
     except (FileNotFoundError, StudyError, StorageError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -4,22 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams as tb_hparams
-from torchvision.utils import make_grid
 
-
-def pair_tiles(images: torch.Tensor, spectrograms: torch.Tensor) -> torch.Tensor:
-    """Side-by-side tiles (image | spectrogram), both padded to a common height, values in [0, 1]."""
-    h = max(images.shape[-2], spectrograms.shape[-2])
-
-    def pad(x: torch.Tensor) -> torch.Tensor:
-        dh = h - x.shape[-2]
-        return F.pad(x, (0, 0, dh // 2, dh - dh // 2), value=-1.0)
-
-    tiles = torch.cat([pad(images), torch.full_like(pad(images)[..., :2], 1.0), pad(spectrograms).flip(-2)], dim=-1)
-    return (tiles.clamp(-1, 1) + 1) / 2
+from trainables.sample_grid import labelled_grid
 
 
 class TrialWriter:
@@ -34,12 +22,16 @@ class TrialWriter:
         for name, value in metrics.items():
             self.writer.add_scalar(name, value, step)
 
-    def pairs(self, tag: str, images: torch.Tensor, spectrograms: torch.Tensor, step: int) -> None:
-        """A grid of generated pairs: each tile is an image and the spectrogram from the same code."""
+    def pairs(self, tag: str, images: torch.Tensor, spectrograms: torch.Tensor, step: int,
+              captions: list[str] | None = None, agree: list[bool | None] | None = None) -> None:
+        """A grid of pairs, four to a row: each cell an image and its spectrogram, framed green where the
+        judges agree (``agree``), red where not, with ``captions`` (what the judges see) under it."""
         if self.writer is None:
             return
-        grid = make_grid(pair_tiles(images.cpu(), spectrograms.cpu()), nrow=4, padding=2, pad_value=1.0)
-        self.writer.add_image(tag, grid, step)
+        n = len(images)
+        grid = labelled_grid([[images[i], spectrograms[i]] for i in range(n)], [False, True],
+                             captions or [""] * n, agree or [None] * n)
+        self.writer.add_image(tag, grid, step, dataformats="HWC")
 
     def audio(self, tag: str, samples: torch.Tensor, audio: dict, step: int, count: int = 4) -> None:
         """The first ``count`` generated audio-column samples as sound, one summary each (none for

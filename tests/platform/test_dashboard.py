@@ -1,21 +1,9 @@
 """optuna-dashboard opens the study storages platform.tune writes: SQLite in the results directory and PostgreSQL."""
 from __future__ import annotations
 
-import io
-import json
-
 import optuna
-import pytest
+from http_apis import wsgi_get as _get
 from optuna_dashboard import wsgi
-
-
-def _get(app, path: str) -> tuple[str, dict]:
-    """One GET through the dashboard's WSGI app, as a browser would send it."""
-    status: list[str] = []
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "localhost",
-               "SERVER_PORT": "8080", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO()}
-    body = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
-    return status[0], json.loads(body)
 
 
 def _study_with_trials(url: str, name: str) -> None:

@@ -49,6 +49,14 @@ def png(path: Path) -> np.ndarray:
         return np.asarray(im)
 
 
+def rgb(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        assert im.mode == "RGB"
+        return np.asarray(im)
+
+
 def test_infer_trainable_matches_config_keys_exactly():
     from platform.generate import GenerateError, infer_trainable
     from trainables.registry import TRAINABLES
@@ -79,7 +87,20 @@ def test_syncgan_pairs_and_transfers(checkpoints, tmp_path, tiny_corpus_dir):
         assert np.array_equal(png(out / pair["audio_png"]), to_uint8(spec[i])[::-1])  # low frequencies at the bottom
         wave, rate = soundfile.read(out / pair["audio_wav"])
         assert rate == manifest["audio"]["features"]["sample_rate"] and len(wave) > 1000 and np.abs(wave).max() > 0.1
-    assert png(out / index["pairs_grid"]).shape[0] == N * (48 + 2) + 2  # one row per pair, spectrogram height
+    # each pair carries what the run's judges see, and the grid's frames say whether they agree
+    from trainables.classifiers import load_classifiers, predict
+    from trainables.sample_grid import AGREE, DISAGREE, GAP
+
+    clf_a, clf_b, _ = load_classifiers(cfg.classifier_path)
+    pred_a, pred_b = predict(clf_a, img).tolist(), predict(clf_b, spec).tolist()
+    names = manifest["classes"]
+    for i, pair in enumerate(index["pairs"]):
+        assert pair["judged_image"] == names["image"][pred_a[i]] and pair["judged_audio"] == names["audio"][pred_b[i]]
+        assert pair["judges_agree"] == (pred_a[i] == pred_b[i])
+    grid = rgb(out / index["pairs_grid"])
+    cell_w = (grid.shape[1] - (N + 1) * GAP) // N  # N < 4 cells: one row of N
+    for i, pair in enumerate(index["pairs"]):
+        assert tuple(grid[GAP + 1, GAP + i * (cell_w + GAP) + 1]) == (AGREE if pair["judges_agree"] else DISAGREE)
 
     test = load_split(tiny_corpus_dir, "test")
     for direction, src_is_image in (("image_to_audio", True), ("audio_to_image", False)):
@@ -94,6 +115,8 @@ def test_syncgan_pairs_and_transfers(checkpoints, tmp_path, tiny_corpus_dir):
             assert np.array_equal(png(out / item["real_partner"]), partner)
             assert png(out / item["translated"]).shape == partner.shape
             assert item["recovery_mse"] >= 0
+            assert item["translated_agrees"] == (item["translated_judged"] == manifest["classes"][
+                "audio" if src_is_image else "image"][item["label"]])
             wavs = ["translated_wav", "real_partner_wav"] if src_is_image else ["source_wav"]
             assert all(soundfile.info(out / item[k]).frames > 1000 for k in wavs)
     assert index["transfer_config"]["steps"] == 5
@@ -109,7 +132,7 @@ def test_vae_images_from_test_audio(checkpoints, capsys, tiny_corpus_dir):
     assert f"vae checkpoint {checkpoints['vae']}" in printed and f"{N} images from test audio" in printed
     index = json.loads((out / "index.json").read_text())
     assert index["trainable"] == "vae" and "pairs" not in index and "transfer" not in index
-    _, model, _, _, _ = load_model(checkpoints["vae"])
+    _, model, cfg, _, manifest = load_model(checkpoints["vae"])
     test = load_split(tiny_corpus_dir, "test")
     rows = [item["test_row"] for item in index["from_audio"]["items"]]
     assert len(rows) == N == len(set(rows))
@@ -118,8 +141,14 @@ def test_vae_images_from_test_audio(checkpoints, capsys, tiny_corpus_dir):
         assert np.array_equal(png(out / item["generated"]), to_uint8(images[j]))
         assert np.array_equal(png(out / item["real_image"]), to_uint8(test.images([item["test_row"]])[0]))
         assert (out / item["source_wav"]).stat().st_size > 1000
-    grid = png(out / index["from_audio"]["grid"])
-    assert grid.shape == (N * (48 + 2) + 2, 48 + 28 + 28 + 4 * 2)
+    from trainables.classifiers import load_classifiers, predict
+
+    clf_a, _, _ = load_classifiers(cfg.classifier_path)
+    judged = predict(clf_a, images).tolist()
+    for j, item in enumerate(index["from_audio"]["items"]):
+        assert item["generated_judged"] == manifest["classes"]["image"][judged[j]]
+        assert item["generated_agrees"] == (judged[j] == item["label"])
+    assert rgb(out / index["from_audio"]["grid"]).shape[2] == 3
 
     # a second run replaces the directory whole
     (out / "stale.txt").write_text("old")
@@ -148,3 +177,18 @@ def test_clear_errors(checkpoints, tmp_path, capsys, tiny_corpus_dir):
 
     assert main(["--checkpoint", str(checkpoints["syncgan"]), "--n", "1"]) == 2
     assert "--n must be >= 2" in capsys.readouterr().err
+
+
+def test_judges_are_found_beside_a_moved_corpus_or_reported_missing(tmp_path, tiny_corpus_dir, tiny_classifiers_path):
+    from types import SimpleNamespace
+
+    from platform.generate import load_judges
+
+    moved = tmp_path / "moved-corpus"
+    moved.mkdir()
+    gone = SimpleNamespace(classifier_path=str(tmp_path / "old-place" / tiny_classifiers_path.name))
+    clf_a, clf_b, why = load_judges(gone, moved)
+    assert clf_a is None and clf_b is None and str(gone.classifier_path) in why
+    shutil.copy(tiny_classifiers_path, moved / tiny_classifiers_path.name)
+    clf_a, clf_b, why = load_judges(gone, moved)
+    assert why == "" and not clf_a.training and not clf_b.training

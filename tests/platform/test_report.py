@@ -142,8 +142,19 @@ def test_report_table_best_config_checkpoint_and_plots(results, capsys):
     index = json.loads((best / "report.json").read_text())
     assert index["trials"] == {"COMPLETE": 2, "FAIL": 2, "PRUNED": 1} and index["best_trials"] == [0]
     plots = index["plots"]
-    assert set(plots) == {"optimization_history", "param_importances", "parallel_coordinate"}
-    for name, entry in plots.items():
+    curves = {"sync_rate_vs_time", "sync_rate_vs_steps"}
+    assert set(plots) == {"optimization_history", "param_importances", "parallel_coordinate"} | curves
+    # the objective against wall time and steps: one line per Tune trial that reported it, named by its Optuna number
+    last = results["rows"][-1]
+    assert index["meaning"].startswith(f"The judges put both halves of {last['sync_rate']:.0%} of the generated pairs")
+    assert f"what it means: {index['meaning']}" in out
+    for name in curves:
+        html = (best / "plots" / plots[name]["html"]).read_text()
+        assert '"name":"trial 0"' in html and html.count('"mode":"lines+markers"') == 1, name
+        assert (best / "plots" / plots[name]["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    steps = [r["step"] for r in results["rows"]]
+    assert f'"x":{json.dumps(steps).replace(" ", "")}' in (best / "plots" / plots["sync_rate_vs_steps"]["html"]).read_text()
+    for name, entry in ((k, v) for k, v in plots.items() if k not in curves):
         try:
             import plotly  # noqa: F401
         except ImportError:

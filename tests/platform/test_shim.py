@@ -35,3 +35,16 @@ def test_console_script_loader_finds_the_project_package():
                          cwd="/", capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "syncgan_semi" in out.stdout
+
+
+def test_every_console_script_runs_its_cli_from_another_directory():
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert {"xmodal-tune", "xmodal-train", "xmodal-prep", "xmodal-report", "xmodal-generate"} <= set(scripts)
+    for name, target in scripts.items():
+        module, func = target.split(":")
+        code = (f"import sys; sys.path.append({str(ROOT)!r}); sys.argv = [{name!r}, '--help'];"
+                f"import {module}; {module}.{func}()")
+        out = subprocess.run([sys.executable, "-I", "-c", code], cwd="/", capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and "usage:" in out.stdout, (name, out.stdout[-500:], out.stderr[-2000:])

@@ -23,7 +23,10 @@ def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_roo
     [hp] = hparams_records(run_dir)  # rank 0's alone: the resolved config, the eval/* scalars, finished
     assert hp["start"].hparams["lr_g"].number_value == 3e-4 and "eval/sync_rate" in hp["metrics"] and hp["end"]
     assert [json.loads(l)["epoch"] for l in (run_dir / "progress.jsonl").read_text().splitlines()] == [1, 2]
-    assert "checkpoint:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "checkpoint:" in out
+    assert summary["meaning"].startswith(f"The judges put both halves of {summary['metrics']['sync_rate']:.0%}")
+    assert f"what it means:     {summary['meaning']}" in out
 
 
 def test_bad_worker_count_is_rejected(tiny_study_yaml, capsys):

@@ -9,6 +9,7 @@ from trainables.classifiers import load_classifiers, predict
 from trainables.data import load_split
 from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, sync_rate, synchronizer_accuracy,
                                 synchronizer_judge_agreement)
+from trainables.sample_grid import judged_captions
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
 from trainables.tensorboard_log import TrialWriter
@@ -21,6 +22,9 @@ class SyncGANEvaluator:
     scalars = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image",
                "synchronizer_acc_real", "synchronizer_judge_agreement")
     final_scalars = ("transfer_acc_a_to_b", "transfer_acc_b_to_a")
+    headline = ("sync_rate", "sync_kappa", "synchronizer_judge_agreement", "fid_image", "class_coverage_image",
+                "class_coverage_audio")
+    """The metrics a summary or a progress line shows first, after the study's objectives."""
 
     def __init__(self, model: SyncGAN, cfg: SyncGANConfig, manifest: dict, device: torch.device | str) -> None:
         self.model, self.cfg, self.manifest, self.device = model, cfg, manifest, device
@@ -67,10 +71,29 @@ class SyncGANEvaluator:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")
         return out
 
+    @torch.no_grad()
     def samples(self, writer: TrialWriter, step: int) -> None:
+        """The grid of generated pairs, each captioned with the judges' classes and framed by their verdict."""
         img, spec = self.model.generate(self.z_grid)
-        writer.pairs("samples/pairs", img, spec, step)
+        names = self.manifest.get("classes", {})
+        captions, agree = judged_captions(predict(self.clf_a, img).tolist(), predict(self.clf_b, spec).tolist(),
+                                          names.get("image", []), names.get("audio", []))
+        writer.pairs("samples/pairs", img, spec, step, captions, agree)
         writer.audio("samples/audio", spec, self.manifest["audio"], step)
+
+    @staticmethod
+    def meaning(metrics: dict[str, float]) -> str:
+        """One plain sentence on what the metrics mean for a person (empty if they lack the sync rate)."""
+        if "sync_rate" not in metrics:
+            return ""
+        text = f"The judges put both halves of {metrics['sync_rate']:.0%} of the generated pairs in one class"
+        if metrics.get("sync_rate_real"):
+            real = metrics["sync_rate_real"]
+            text += (f", against {real:.0%} of real pairs (the most they can confirm): "
+                     f"{metrics['sync_rate'] / real:.0%} of that ceiling")
+        if "sync_kappa" in metrics:
+            text += f"; corrected for chance (sync_kappa) {metrics['sync_kappa']:.2f} of 1"
+        return text + "."
 
     @staticmethod
     def progress(metrics: dict[str, float]) -> str:

@@ -8,6 +8,7 @@ import torch
 from trainables.classifiers import load_classifiers, predict
 from trainables.data import load_split
 from trainables.metrics import class_coverage, fid_kid, label_accuracy
+from trainables.sample_grid import judged_captions
 from trainables.tensorboard_log import TrialWriter
 from trainables.vae.config import AudioToImageConfig
 from trainables.vae.model import AudioToImage
@@ -18,9 +19,12 @@ class AudioToImageEvaluator:
 
     scalars = ("image_acc_from_audio", "class_coverage_image", "fid_image", "kid_image")
     final_scalars = ()
+    headline = ("image_acc_from_audio", "fid_image", "class_coverage_image")
+    """The metrics a summary or a progress line shows first, after the study's objectives."""
 
     def __init__(self, model: AudioToImage, cfg: AudioToImageConfig, manifest: dict, device: torch.device | str) -> None:
         self.model, self.cfg, self.device = model, cfg, device
+        self.class_names = manifest.get("classes", {})
         self.clf_a, _, self.clf_acc = load_classifiers(cfg.classifier_path, device)
         test = load_split(cfg.corpus_dir, "test")
         n = min(cfg.eval_samples, len(test))
@@ -44,10 +48,24 @@ class AudioToImageEvaluator:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")
         return out
 
+    @torch.no_grad()
     def samples(self, writer: TrialWriter, step: int) -> None:
-        """Grid of (image generated from a test clip | that clip's spectrogram)."""
+        """Grid of (image generated from a test clip | that clip): captioned with LeNet-5's class of the
+        image and the clip's true class, framed green where they agree."""
         k = self.cfg.image_grid_size
-        writer.pairs("samples/audio_to_image", self.model.images_from_audio(self.audio[:k]), self.audio[:k], step)
+        images = self.model.images_from_audio(self.audio[:k])
+        captions, agree = judged_captions(predict(self.clf_a, images).tolist(), self.labels[:k].tolist(),
+                                          self.class_names.get("image", []), self.class_names.get("audio", []))
+        writer.pairs("samples/audio_to_image", images, self.audio[:k], step, captions, agree)
+
+    @staticmethod
+    def meaning(metrics: dict[str, float]) -> str:
+        """One plain sentence on what the metrics mean for a person (empty without the accuracy)."""
+        if "image_acc_from_audio" not in metrics:
+            return ""
+        return (f"LeNet-5 puts {metrics['image_acc_from_audio']:.0%} of the images generated from test clips in "
+                f"the class of their clip (the slides' measure; the judge itself is right on "
+                f"{metrics.get('classifier_acc_image', float('nan')):.0%} of real test images).")
 
     @staticmethod
     def progress(metrics: dict[str, float]) -> str:

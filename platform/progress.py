@@ -1,0 +1,97 @@
+"""What a person watching ``platform.tune`` sees: one line per trial report, the study's objective first.
+
+``StudyProgress`` is a Tune callback printing, per report, the trial's number and searched values (once,
+when it starts), its epoch, the objective(s), the model's headline metrics (declared by its evaluator)
+and the time since the search started; a line when a trial ends, is stopped by the scheduler or fails
+(the exception's last line and the file holding the full traceback). Tune's own status tables and
+per-report dumps, the workers' duplicated epoch lines and Ray's known-harmless warnings are quieted
+unless ``--verbose`` (``quiet_ray``).
+"""
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+from ray.tune import Callback
+
+# Messages Ray logs on every start here that say nothing about the study (matched as substrings).
+HARMLESS = (
+    "Token authentication is enabled",                          # Ray 2.60's default, on purpose
+    "does not have any available CPUs",                         # Ray Data inside a study whose trials hold the CPUs
+    "Progress bars disabled",
+    "is deprecated",
+)
+
+
+class _DropHarmless(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not any(h in msg for h in HARMLESS)
+
+
+def quiet_ray() -> None:
+    """Drop the known-harmless Ray warnings (idempotent): a filter on the handlers of Ray's loggers and of
+    the root logger, where records of Ray's module loggers end up, and on the Ray loggers themselves."""
+    import ray  # noqa: F401  (Ray configures its loggers and handlers on import)
+
+    flt = _DropHarmless()
+    loggers = [logging.getLogger(n) for n in ["ray", "ray.data", *logging.root.manager.loggerDict] if n.startswith("ray")]
+    for target in [*loggers, *(h for lg in [*loggers, logging.root] for h in lg.handlers)]:
+        if not any(isinstance(f, _DropHarmless) for f in target.filters):
+            target.addFilter(flt)
+    for h in HARMLESS:
+        warnings.filterwarnings("ignore", message=f".*{h}.*")
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _elapsed(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m{s:02d}s"
+
+
+class StudyProgress(Callback):
+    """One line per trial report: ``trial 2 epoch 4/12  sync_kappa=0.712 | sync_rate=0.781 ... [1m42s]``."""
+
+    def __init__(self, objectives: Sequence[str], headline: Sequence[str], searched: Sequence[str], epochs: int,
+                 out=print) -> None:
+        self.objectives, self.searched, self.epochs, self.out = list(objectives), list(searched), epochs, out
+        self.headline = [m for m in headline if m not in self.objectives]
+        self.numbers: dict[str, int] = {}
+        self.t0 = time.time()
+
+    def _number(self, trial) -> int:
+        return self.numbers.setdefault(trial.trial_id, len(self.numbers))
+
+    def on_trial_start(self, iteration: int, trials: list, trial, **info) -> None:
+        values = ", ".join(f"{k}={_fmt(trial.config[k])}" for k in self.searched if k in trial.config)
+        self.out(f"trial {self._number(trial)} started: {values}  [{_elapsed(time.time() - self.t0)}]", flush=True)
+
+    def on_trial_result(self, iteration: int, trials: list, trial, result: dict, **info) -> None:
+        self.out(self.line(self._number(trial), result, time.time() - self.t0), flush=True)
+
+    def line(self, number: int, result: dict, elapsed: float) -> str:
+        epoch = result.get("epoch", result.get("training_iteration"))
+        epoch = f"{epoch:g}" if isinstance(epoch, (int, float)) else "?"
+        objectives = " ".join(f"{m}={_fmt(result[m])}" for m in self.objectives if m in result)
+        rest = " ".join(f"{m}={_fmt(result[m])}" for m in self.headline if m in result)
+        return f"trial {number} epoch {epoch}/{self.epochs}  {objectives} | {rest}  [{_elapsed(elapsed)}]"
+
+    def on_trial_complete(self, iteration: int, trials: list, trial, **info) -> None:
+        last = trial.last_result or {}
+        epoch = last.get("epoch")
+        stopped = isinstance(epoch, (int, float)) and epoch < self.epochs
+        self.out(f"trial {self._number(trial)} {'stopped by the scheduler at' if stopped else 'finished'} epoch "
+                 f"{epoch if epoch is not None else '?'}: "
+                 + " ".join(f"{m}={_fmt(last[m])}" for m in self.objectives if m in last), flush=True)
+
+    def on_trial_error(self, iteration: int, trials: list, trial, **info) -> None:
+        path = Path(trial.local_path or "") / "error.txt"
+        text = path.read_text(errors="replace") if path.is_file() else ""
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        self.out(f"trial {self._number(trial)} failed: {lines[-1] if lines else 'error'} (traceback: {path})", flush=True)

@@ -1,0 +1,57 @@
+"""StudyProgress: one line per trial report, the study's objective first, then the model's headline metrics."""
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+from platform.progress import StudyProgress, quiet_ray
+
+
+def test_lines_put_the_objective_first_and_say_how_each_trial_ended(tmp_path):
+    lines: list[str] = []
+    p = StudyProgress(["sync_kappa"], ["sync_rate", "sync_kappa", "fid_image"], ["lr_g", "semi_rate"], epochs=12,
+                      out=lambda text, flush=False: lines.append(text))
+    a = SimpleNamespace(trial_id="a", config={"lr_g": 0.001, "semi_rate": 0.4, "epochs": 12}, last_result={},
+                        local_path=str(tmp_path / "a"))
+    b = SimpleNamespace(trial_id="b", config={"lr_g": 0.0005, "semi_rate": 1.0}, last_result={}, local_path=str(tmp_path / "b"))
+    p.on_trial_start(0, [], a)
+    p.on_trial_start(0, [], b)
+    p.on_trial_result(0, [], b, {"epoch": 4, "sync_kappa": 0.7123, "sync_rate": 0.78, "fid_image": 12.5, "loss_s": 0.3})
+    a.last_result = {"epoch": 6, "sync_kappa": 0.2}
+    p.on_trial_complete(0, [], a)
+    b.last_result = {"epoch": 12, "sync_kappa": 0.9}
+    p.on_trial_complete(0, [], b)
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "error.txt").write_text("Traceback ...\n  File x\nFloatingPointError: SyncGAN diverged: loss_s = nan\n")
+    c = SimpleNamespace(trial_id="c", config={}, last_result={}, local_path=str(tmp_path / "c"))
+    p.on_trial_error(0, [], c)
+
+    assert lines[0].startswith("trial 0 started: lr_g=0.001, semi_rate=0.400")
+    assert lines[2].startswith("trial 1 epoch 4/12  sync_kappa=0.712 | sync_rate=0.780 fid_image=12.500  [")
+    assert "loss_s" not in lines[2] and lines[2].count("sync_kappa") == 1
+    assert lines[3] == "trial 0 stopped by the scheduler at epoch 6: sync_kappa=0.200"
+    assert lines[4] == "trial 1 finished epoch 12: sync_kappa=0.900"
+    assert lines[5] == (f"trial 2 failed: FloatingPointError: SyncGAN diverged: loss_s = nan "
+                        f"(traceback: {tmp_path / 'c' / 'error.txt'})")
+
+
+def test_known_harmless_ray_warnings_are_dropped_and_others_kept():
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages: list[str] = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    keep = Keep()
+    logging.getLogger("ray").addHandler(keep)  # as Ray's own stderr handler
+    try:
+        quiet_ray()
+        logging.getLogger("ray").warning("Token authentication is enabled for this Ray cluster.")
+        logging.getLogger("ray.data._internal.executor").warning(
+            "the Ray cluster currently does not have any available CPUs")  # a module logger, by propagation
+        logging.getLogger("ray.tune.whatever").warning("a real problem")
+    finally:
+        logging.getLogger("ray").removeHandler(keep)
+    assert keep.messages == ["a real problem"]
