@@ -78,6 +78,34 @@ def test_tune_cli_stops_before_ray_when_the_database_is_unreachable(tiny_study_y
     assert not (tmp_path / "tiny_study").joinpath("optuna.db").exists()
 
 
+def _one_line_naming(err: str, path) -> bool:
+    return err.count("\n") == 1 and str(path) in err and "move it aside" in err and "--storage" in err
+
+
+@pytest.mark.parametrize("damage", ["text", "truncated"])
+def test_a_damaged_sqlite_study_is_one_line_and_left_untouched(tiny_study_yaml, tmp_path, capsys, monkeypatch, damage):
+    """platform.tune and platform.report stop before Ray with one line naming the file; its bytes stay."""
+    from platform.report import main as report_main
+
+    monkeypatch.delenv(ENV_STORAGE, raising=False)
+    db = tmp_path / "tiny_study" / "optuna.db"
+    db.parent.mkdir()
+    if damage == "text":
+        db.write_text("results of my last study, not a database\n" * 20)
+    else:  # a real study whose file lost its second half
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(study_name="tiny_study", storage=f"sqlite:///{db}")
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=20)
+        data = db.read_bytes()
+        db.write_bytes(data[: len(data) // 2])
+    before = db.read_bytes()
+    assert main(["--study", str(tiny_study_yaml), "--results", str(tmp_path)]) == 2
+    assert _one_line_naming(capsys.readouterr().err, db)
+    assert report_main(["--study", "tiny_study", "--results", str(tmp_path), "--no-plots"]) == 2
+    assert _one_line_naming(capsys.readouterr().err, db)
+    assert db.read_bytes() == before and sorted(p.name for p in db.parent.iterdir()) == ["optuna.db"]
+
+
 def test_optuna_study_in_a_real_postgresql_server(postgres, monkeypatch):
     monkeypatch.setenv("TEST_PG_PASSWORD", postgres["password"])
     template = postgres["url"].replace(postgres["password"], "${TEST_PG_PASSWORD}")
