@@ -72,6 +72,19 @@ class Results:
         return _join_uri(self.uri, name)
 
 
+def check_writable(directory: Path) -> None:
+    """StorageError naming ``directory`` unless it can be created and a file written in it (probed, then removed)."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+    except OSError as e:
+        raise StorageError(f"{directory}: cannot write results there ({e.strerror or e}); "
+                           "give --results a writable directory") from None
+
+
 def results_location(root: str | Path) -> Results:
     """``results/``, ``/abs/path``, ``file:///abs/path``, ``s3://bucket/prefix?...``."""
     root = str(root)
