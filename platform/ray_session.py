@@ -20,14 +20,23 @@ def _free_port() -> int:
 
 
 def init_ray(address: str | None = None, **kwargs) -> None:
-    """Join ``address`` (a running cluster), or start a local instance; no-op if already connected."""
+    """Join ``address`` (a running cluster), or start a local instance; no-op if already connected.
+
+    Every worker process runs ``trainables.ray_logs.one_line_train_errors`` first, so a failing
+    trial's traceback is not printed by Ray Train's worker and controller (it stays in ``error.txt``)."""
     import ray
+    import ray.cloudpickle
     from ray._private.services import get_node_ip_address
+
+    from trainables import ray_logs
 
     if ray.is_initialized():
         return
+    # the hook travels by value: a worker runs it before it can import this checkout's trainables
+    ray.cloudpickle.register_pickle_by_value(ray_logs)
+    hook = {"worker_process_setup_hook": ray_logs.one_line_train_errors}
     if address:
-        ray.init(address=address, **kwargs)
+        ray.init(address=address, runtime_env={**kwargs.pop("runtime_env", {}), **hook}, **kwargs)
         return
     port = _free_port()
     os.environ["RAY_GCS_SERVER_PORT"] = str(port)  # read only when this process starts a head node
@@ -37,7 +46,7 @@ def init_ray(address: str | None = None, **kwargs) -> None:
     try:
         ray.init(
             address="local", include_dashboard=True, dashboard_host="127.0.0.1",
-            runtime_env={"env_vars": {"RAY_ADDRESS": f"{get_node_ip_address()}:{port}"}}, **kwargs,
+            runtime_env={"env_vars": {"RAY_ADDRESS": f"{get_node_ip_address()}:{port}"}, **hook}, **kwargs,
         )
     finally:
         os.environ.pop("RAY_GCS_SERVER_PORT", None)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platform.failures import error_reason, failure_line, failure_record, read_text
 from platform.storage import ENV_STORAGE, StorageError, connect, optuna_url, redact, results_location
 
 FAIL_REASON_KEYS = ("fail_reason", "failure_reason", "reason", "error")
@@ -56,6 +57,8 @@ class TuneTrial:
     params: dict[str, Any]
     rows: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    """The root cause in Tune's ``error.txt`` (``Type: message``), if the trial failed."""
+    error_file: str = ""
 
 
 @dataclass
@@ -107,11 +110,9 @@ def read_tune_trials(experiment: Path) -> list[TuneTrial]:
                         rows.append(json.loads(line))
                     except json.JSONDecodeError:
                         pass  # a line cut short by a kill: the rows before it stand
-        error = ""
-        if (d / "error.txt").is_file():
-            lines = [ln.strip() for ln in (d / "error.txt").read_text(errors="replace").splitlines() if ln.strip()]
-            error = lines[-1] if lines else "error"
-        trials.append(TuneTrial(d, experiment.name, json.loads((d / "params.json").read_text()), rows, error))
+        error_file = str(d / "error.txt") if (d / "error.txt").is_file() else ""
+        error = (error_reason(read_text(error_file)) or "error") if error_file else ""
+        trials.append(TuneTrial(d, experiment.name, json.loads((d / "params.json").read_text()), rows, error, error_file))
     return trials
 
 
@@ -151,6 +152,14 @@ def failure_reason(trial, tune: TuneTrial | None) -> str:
     if state == "FAIL":
         return "failed (no reason recorded)"
     return ""
+
+
+def failure(row: "TrialRow", tune_trial_id: str | None) -> dict[str, Any]:
+    """A FAIL trial in one record (``platform.failures``): Optuna number and Tune id, exception type,
+    message, and the Tune ``error.txt`` holding the full traceback."""
+    trial_id = f"{row.number}" + (f" (tune {tune_trial_id})" if tune_trial_id else "")
+    where = row.tune.error_file if row.tune and row.tune.error_file else "no error.txt found"
+    return {**failure_record(trial_id, row.reason, where), "number": row.number, "config": row.params}
 
 
 def objective_names(run_infos: list[dict], n: int) -> list[str]:
@@ -423,6 +432,7 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
             "experiments": [e.name for e in experiments],
             "trials": {s: sum(r.state == s for r in rows) for s in sorted({r.state for r in rows})},
             "best_trials": sorted(best_numbers), "files": {},
+            "failures": [failure(r, t.user_attrs.get("tune_trial_id")) for r, t in zip(rows, trials) if r.state == "FAIL"],
         }
         fieldnames: list[str] = []
         records = [r.as_record(objectives) for r in rows]
@@ -517,9 +527,16 @@ def main(argv: list[str] | None = None) -> int:
     except (ReportError, StorageError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # results/<study>/ read-only or full: best/ is built aside, so the old one stands
+        from data_prep.storage import os_error_line
+
+        print(f"error: cannot write the report: {os_error_line(e, args.results)}", file=sys.stderr)
+        return 2
     counts = ", ".join(f"{n} {s.lower()}" for s, n in index["trials"].items())
     print(f"study {index['study']}: {sum(index['trials'].values())} trials ({counts}); storage {index['optuna_storage']}")
     print(index["table"])
+    for f in index["failures"]:
+        print(f"failed: {failure_line(f)}")
     if index["best_trials"]:
         print(f"\nbest trial(s) (*): {', '.join(map(str, index['best_trials']))}")
         if index.get("meaning"):

@@ -10,7 +10,9 @@
   ``trial.handle_error`` (writes ``error.txt``), then ``search_alg.on_trial_complete(error=True)``,
   and only then the callbacks' ``on_trial_error`` — too late, as Optuna refuses attributes on a
   finished trial. So the callback only keeps the controller's list of trials (``on_step_begin``) and
-  the searcher reads the failing trial's ``error.txt`` itself before it tells Optuna.
+  the searcher reads the failing trial's ``error.txt`` itself before it tells Optuna. The callback's
+  ``on_trial_error`` prints the failure in one line (``platform.failures``), in place of the
+  traceback Tune logs per failed trial (``TUNE_PRINT_ALL_TRIAL_ERRORS=0``, set by ``platform.tune``).
 - ``TargetStopper``: ends the whole search once a trial's objective reaches the study's ``target``.
   Ray 2.60 stops the other running trials then without telling the searcher (``stop_all`` takes
   ``_schedule_trial_stop``, not ``stop_trial``), so ``tell_stopped_trials`` tells Optuna afterwards.
@@ -21,20 +23,18 @@ Everything here runs in the Tune driver (and is pickled with the Tuner's state f
 from __future__ import annotations
 
 import math
-import re
+import sys
 from typing import Any, Iterable, Sequence
 
 import optuna
 from ray.tune import Callback, Stopper
 from ray.tune.search.optuna import OptunaSearch
 
+from platform.failures import error_reason, failure_line, failure_record, read_text  # noqa: F401 (re-exported)
 from platform.study import SearchParam, Study
 
 FAIL_REASON = "fail_reason"
 TUNE_TRIAL_ID = "tune_trial_id"
-_WRAPPERS = ("RayTaskError", "TuneError", "TrainingFailedError", "WorkerGroupError", "RayActorError",
-             "ActorDiedError", "ControllerError")
-_EXC_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w*(?:Error|Exception|Interrupt|Exit))(?:\([^)]*\))?: (.+)$")
 
 
 class SearchSpace:
@@ -92,41 +92,17 @@ class TrialErrors(Callback):
 
     def error_text(self, trial_id: str) -> str:
         trial = next((t for t in self.trials if t.trial_id == trial_id), None)
-        if trial is None:
-            return ""
-        path = getattr(trial, "error_file", None)
-        if path:
-            try:
-                with open(path, errors="replace") as f:
-                    return f.read()
-            except OSError:
-                pass
-        return ""
+        return read_text(getattr(trial, "error_file", None)) if trial is not None else ""
+
+    def on_trial_error(self, iteration: int, trials: list, trial, **info) -> None:
+        """One line per failed trial in the log (``platform.tune`` turns off Tune's traceback per trial).
+        The error is read from Tune's staging copy; the line names the copy in the results directory."""
+        record = failure_record(trial.trial_id, read_text(getattr(trial, "error_file", None)), f"{trial.path}/error.txt")
+        config = {k: v for k, v in (trial.config or {}).items() if isinstance(v, (bool, int, float, str))}
+        print(failure_line({**record, "config": config}), file=sys.stderr, flush=True)
 
     def __getstate__(self) -> dict:  # the live trials stay in the driver
         return {"trials": []}
-
-
-def error_reason(text: str, limit: int = 500) -> str:
-    """The root cause of a Tune trial's error text: ``FloatingPointError: SyncGAN diverged: loss_s = nan``.
-
-    Tune's ``error.txt`` holds one block per failure (the last counts); Ray wraps the trial's
-    exception (RayTaskError, Train's TrainingFailedError ...) around the worker's traceback, so the
-    reason is the last ``SomeError: message`` line that is not one of Ray's wrappers.
-    """
-    if not text:
-        return ""
-    blocks = re.split(r"^Failure # \d+ \(occurred at [^)]*\)\s*$", text, flags=re.M)
-    block = blocks[-1] if blocks[-1].strip() else text
-    hits = [m for m in map(_EXC_LINE.match, block.splitlines()) if m]
-    inner = [m for m in hits if m.group(1) not in _WRAPPERS]
-    if inner or hits:
-        m = (inner or hits)[-1]
-        reason = f"{m.group(1)}: {m.group(2).strip()}"
-    else:
-        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
-        reason = lines[-1] if lines else "error"
-    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
 
 
 class StudySearch(OptunaSearch):

@@ -11,6 +11,7 @@ into a study file or on the command line is refused (it would end up in git or i
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -69,6 +70,19 @@ class Results:
             with self.fs.open_output_stream(target) as f:
                 f.write(json.dumps(data, indent=2, default=str).encode())
         return _join_uri(self.uri, name)
+
+
+def check_writable(directory: Path) -> None:
+    """StorageError naming ``directory`` unless it can be created and a file written in it (probed, then removed)."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+    except OSError as e:
+        raise StorageError(f"{directory}: cannot write results there ({e.strerror or e}); "
+                           "give --results a writable directory") from None
 
 
 def results_location(root: str | Path) -> Results:
@@ -138,13 +152,44 @@ def connect(url: str):
     import optuna
     import sqlalchemy.exc
 
-    if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    sqlite_file = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+    if sqlite_file is not None:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        check_sqlite(sqlite_file)
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
-    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ArgumentError, ImportError, ModuleNotFoundError) as e:
+    except sqlalchemy.exc.DatabaseError as e:
+        if sqlite_file is not None and not isinstance(e, sqlalchemy.exc.OperationalError):
+            raise _damaged(sqlite_file, getattr(e, "orig", e)) from None
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StorageError(f"Optuna storage {redact(url)} is unreachable or unusable: {redact(first)}") from None
+    except (sqlalchemy.exc.ArgumentError, ImportError, ModuleNotFoundError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise StorageError(f"Optuna storage {redact(url)} is unreachable or unusable: {redact(first)}") from None
+
+
+def check_sqlite(path: Path) -> None:
+    """StorageError naming ``path`` if it exists but is not a sound SQLite database: opened read-only
+    (never written), its header read and ``PRAGMA quick_check`` run (milliseconds for a study's file)."""
+    import sqlite3
+
+    if not path.is_file() or path.stat().st_size == 0:  # absent or empty: SQLite starts a new database
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall() if row[0] != "ok"]
+    except sqlite3.OperationalError:  # locked, or a journal a read-only connection cannot roll back
+        return
+    except sqlite3.DatabaseError as e:  # "file is not a database", "database disk image is malformed"
+        raise _damaged(path, e) from None
+    if problems:
+        raise _damaged(path, f"quick_check: {problems[0]}")
+
+
+def _damaged(path: Path, why: object) -> StorageError:
+    return StorageError(f"Optuna storage {path} is not a usable SQLite database ({str(why).splitlines()[0]}); "
+                        f"it was left untouched: move it aside (mv {path} {path}.damaged) to start a new study "
+                        "there, or give --storage another database")
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:

@@ -15,6 +15,9 @@ plus, optionally:
   trial's config and Optuna's params, and the trainable's default applies. The YAML order is the
   sampling order (parents moved ahead of their conditional parameters), so with a seed it fixes the
   points drawn.
+- Every value a trial can draw (both ends of a range, every choice, every ``grid:`` value) must
+  pass the trainable config's own ``validate()`` with the fixed config; the error names the key
+  and the bound (``search.pair_ratio.uniform: high 1.5 fails syncgan's own check: ...``).
 - ``grid: [values]``: the values ``searcher: {type: grid}`` takes for a non-``choice`` parameter
   (inside its range). Under grid search every parameter is a ``choice`` (its choices, or a ``grid:``
   subset of them) or carries ``grid:``; conditional parameters are not allowed there. ``num_samples``
@@ -335,6 +338,24 @@ def _search_param(name: str, spec: Any) -> SearchParam:
     return param
 
 
+def _check_search_values(search: list[SearchParam], config_cls: type, config: dict, trainable: str) -> None:
+    """Every value a trial can draw passes the trainable config's own ``validate()`` (with the fixed
+    config): both ends of a range, every choice, every grid value. Each is checked on its own, the other
+    searched settings at their defaults, so a rule tying two searched settings together is not seen."""
+    from trainables.config import from_dict
+
+    for p in search:
+        values = [("choice", v) for v in p.args] if p.kind == "choice" else [("low", p.args[0]), ("high", p.args[1])]
+        values += [("grid value", g) for g in p.grid or []]
+        for what, value in values:
+            try:
+                from_dict(config_cls, {**config, p.name: value}, where=f"search.{p.name}")
+            except (TypeError, ValueError) as e:
+                reason = str(e).removeprefix(f"search.{p.name}: ")
+                raise StudyError(f"search.{p.name}.{p.kind}: {what} {value!r} fails {trainable}'s own check: "
+                                 f"{reason}") from None
+
+
 def _order_conditions(search: list[SearchParam]) -> list[SearchParam]:
     """Check every ``when`` (a searched choice parent, one of its values, no cycle); parents first."""
     by_name = {p.name: p for p in search}
@@ -504,6 +525,7 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
         from_dict(config_cls, config, where="config")
     except (TypeError, ValueError) as e:
         raise StudyError(str(e)) from None
+    _check_search_values(search, config_cls, config, trainable)
     objectives = _objectives(raw.get("objective"), trainable, evaluator)
     searcher, num_samples = _searcher(raw.get("searcher"), search, raw.get("num_samples"))
     if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:

@@ -18,7 +18,8 @@ from typing import Any
 from platform.corpus import prepare
 from platform.provenance import provenance
 from platform.ray_session import init_ray
-from platform.storage import ENV_STORAGE, Results, StorageError, connect, optuna_url, redact, results_location
+from platform.storage import (ENV_STORAGE, Results, StorageError, check_writable, connect, optuna_url, redact,
+                              results_location)
 from platform.study import Study, StudyError, add_study_arguments, load_study
 
 
@@ -99,7 +100,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
 
     results = results_location(results_root).child(study.name)
     if results.is_local:
-        results.local_path().mkdir(parents=True, exist_ok=True)
+        check_writable(results.local_path())
     url, url_source = optuna_url(storage_url, study.storage, results)
     storage = connect(url)  # fails here, before Ray and any trial, if unreachable
     if not verbose:
@@ -143,6 +144,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
                                       TargetStopper(study.metric, study.mode, study.target)),
         )
     t0 = time.time()
+    os.environ.setdefault("TUNE_PRINT_ALL_TRIAL_ERRORS", "0")  # a traceback per failed trial: TrialErrors prints one line
     grid = tuner.fit()
     statuses = [t.status for t in grid._experiment_analysis.trials]  # noqa: SLF001 (no public accessor)
     reached = target_reached(study, grid)
@@ -156,8 +158,20 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     summary.update(optuna_storage=redact(url), interrupted=interrupted, resumed=resume, target=study.target,
                    target_reached=reached,
                    trial_states={s: statuses.count(s) for s in sorted(set(statuses))})
-    experiment.write_json("summary.json", summary)
+    write_summary(experiment, summary)
     return summary
+
+
+def write_summary(experiment: Results, summary: dict) -> None:
+    """Write ``summary.json`` (atomically: never half of one). If it cannot be written (read-only, full),
+    ``summary["not_written"]`` says where and why: the trials stay in Optuna and in Tune's directories,
+    the summary is still printed, and ``platform.tune`` exits 1 with that line."""
+    try:
+        experiment.write_json("summary.json", summary)
+    except OSError as e:
+        from data_prep.storage import os_error_line
+
+        summary["not_written"] = f"cannot write the summary: {os_error_line(e, experiment.uri + '/summary.json')}"
 
 
 def target_reached(study: Study, grid) -> bool:
@@ -188,26 +202,48 @@ def _entry(study: Study, r) -> dict:
     }
 
 
+def _trial_ids(grid) -> list[str]:
+    """Tune's trial id of each result (Ray's ResultGrid keeps its trials in the same order)."""
+    analysis = getattr(grid, "_experiment_analysis", None)  # noqa: SLF001 (no public accessor)
+    if analysis is not None:
+        return [t.trial_id for t in analysis.trials]
+    return [(r.metrics or {}).get("trial_id") or Path(r.path).name for r in grid]
+
+
+def failures(study: Study, grid) -> list[dict]:
+    """Each failed trial in one record: id, exception type and message of the root cause, the file with
+    the full traceback (Tune's ``error.txt``), its directory and searched config; ``reason`` is ``Type: message``."""
+    from platform.failures import failure_record, read_text
+
+    out = []
+    for trial_id, r in zip(_trial_ids(grid), grid):
+        if r.error:
+            error_file = f"{r.path}/error.txt"
+            f = failure_record(trial_id, read_text(error_file) or str(r.error), error_file)
+            out.append({**f, "reason": f"{f['error_type']}: {f['message']}", "trial_dir": r.path,
+                        "config": {p.name: r.config[p.name] for p in study.search if p.name in (r.config or {})}})
+    return out
+
+
 def summarize(study: Study, grid, experiment_dir: str, seconds: float, interrupted: bool = False) -> dict:
     """The summary of a finished (or interrupted) experiment.
 
-    Single objective: ``best`` (None if no trial reported yet). Several objectives: ``best`` is None and
+    Single objective: ``best`` (None if no trial reported). Several objectives: ``best`` is None and
     ``pareto_front`` lists the non-dominated trials (last reported values), best first by the first
-    objective. ``failures``: each failed trial's config and reason (``FloatingPointError: ...``).
+    objective. ``failures``: one record per failed trial (``failures()``); ``errors``: the same, one line
+    each. ``succeeded``: trials that reported every objective (0: the search found nothing).
     """
-    from platform.search import error_reason, pareto_front
+    from platform.failures import failure_line
+    from platform.search import pareto_front
 
-    errors = [str(r.error) for r in grid if r.error]
-    failures = [{"trial_dir": r.path, "config": {p.name: r.config[p.name] for p in study.search if p.name in r.config},
-                 "reason": error_reason(str(r.error))} for r in grid if r.error]
+    failed = failures(study, grid)
     metrics = [m for m, _ in study.objectives]
     ok = [r for r in grid if not r.error and r.metrics and all(m in r.metrics for m in metrics)]
-    if not ok and not interrupted:
-        raise RuntimeError(f"no trial of {study.name} reported {' and '.join(map(repr, metrics))}; errors: {errors}")
     summary = {
         "study": study.name, "experiment_dir": str(experiment_dir), "wall_seconds": round(seconds, 1),
         "objectives": [{"metric": m, "mode": d} for m, d in study.objectives],
-        "trials": len(grid), "trials_failed": len(errors), "errors": errors, "failures": failures, "best": None,
+        "trials": len(grid), "trials_failed": len(failed), "succeeded": len(ok),
+        "errors": [failure_line(f) for f in failed], "failures": failed, "best": None,
     }
     if study.multi_objective:
         front = pareto_front(((r, [r.metrics[m] for m in metrics]) for r in ok), [d for _, d in study.objectives])
@@ -228,8 +264,8 @@ def print_summary(s: dict) -> None:
     if s.get("target") is not None:
         print(f"target {objectives[0]['metric']} {'>=' if objectives[0]['mode'] == 'max' else '<='} {s['target']:g}: "
               + ("reached, search stopped" if s.get("target_reached") else "not reached"))
-    for f in s.get("failures", []):
-        print(f"failed:            {_fmt(f['config'])}: {f['reason']}")
+    for line in s.get("errors", []):
+        print(f"failed:            {line}")
     if "pareto_front" in s:
         front = s["pareto_front"]
         goals = ", ".join(f"{o['metric']} ({o['mode']})" for o in objectives)
@@ -240,7 +276,8 @@ def print_summary(s: dict) -> None:
             print(f"  {i}. {_fmt(values)} | {_fmt(e['config'])}")
             print(f"     checkpoint: {e['checkpoint']}")
     elif b is None:
-        print("no trial has reported yet")
+        print(f"no trial reported {' and '.join(o['metric'] for o in objectives)}"
+              + (f": all {s['trials_failed']} failed, see the lines above" if 0 < s["trials_failed"] == s["trials"] else ""))
         return
     else:
         print("best trial config:", _fmt(b["config"]))
@@ -250,7 +287,8 @@ def print_summary(s: dict) -> None:
         print("checkpoint:       ", b["checkpoint"])
         print("TensorBoard logs: ", b["trial_dir"])
     print("Optuna study:     ", s["optuna_storage"])
-    print("summary:          ", f"{s['experiment_dir'].split('?')[0]}/summary.json")
+    if "not_written" not in s:
+        print("summary:          ", f"{s['experiment_dir'].split('?')[0]}/summary.json")
     print(f"watch:             tensorboard --logdir {s['experiment_dir']}")
 
 
@@ -273,11 +311,29 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, StudyError, StorageError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # results or data that cannot be written (read-only, full): before any trial starts
+        from data_prep.storage import os_error_line
+
+        print(f"error: cannot write: {os_error_line(e, args.results)}", file=sys.stderr)
+        return 2
     print_summary(summary)
+    return exit_code(summary, args.study)
+
+
+def exit_code(summary: dict, study: str) -> int:
+    """0, or 130 (interrupted: how to resume), or 1 (no trial succeeded, or the summary could not be
+    written), each with its one line on stderr."""
+    if summary.get("not_written"):
+        print(f"error: {summary['not_written']}", file=sys.stderr)
+        return 1
     if summary["interrupted"]:
-        print(f"interrupted: {summary['trial_states']}; continue with: python -m platform.tune --study {args.study} "
+        print(f"interrupted: {summary['trial_states']}; continue with: python -m platform.tune --study {study} "
               f"--resume --name {Path(summary['experiment_dir'].split('?')[0]).name}")
         return 130
+    if not summary.get("succeeded", 1):
+        print(f"error: no trial of {summary['study']} succeeded ({summary['trials_failed']} of {summary['trials']} "
+              "failed, one line each above)", file=sys.stderr)
+        return 1
     return 0
 
 

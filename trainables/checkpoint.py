@@ -9,6 +9,7 @@ epoch), and ``step_in_epoch`` says how many of its batches were already trained 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,10 +54,10 @@ def save_checkpoint(model: Checkpointable, progress: Progress, config: dict, dir
     """Write this rank's part of a checkpoint into ``directory``; returns the directory."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    torch.save(_rng_state(), directory / f"rng-rank{rank}.pt")
+    _save(_rng_state(), directory / f"rng-rank{rank}.pt")
     if rank == 0:
         precision = getattr(model, "precision", None)
-        torch.save(
+        _save(
             {
                 "progress": asdict(progress),
                 "config": config,
@@ -67,6 +68,17 @@ def save_checkpoint(model: Checkpointable, progress: Progress, config: dict, dir
             directory / STATE_FILE,
         )
     return directory
+
+
+def _save(obj: Any, path: Path) -> None:
+    """``torch.save`` under a temporary name, then rename: a failed write (full disk) leaves no file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_checkpoint(model: Checkpointable, directory: str | Path, rank: int = 0) -> Progress:

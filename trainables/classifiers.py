@@ -243,12 +243,18 @@ def cache_path(corpus_dir: str | Path, epochs_image: int, epochs_audio: int, see
 def ensure_classifiers(corpus_dir: str | Path, force: bool = False, epochs_image: int = 3, epochs_audio: int = 15,
                        seed: int = 0) -> Path:
     """Path of the cached classifiers for this corpus and these settings, training them first if
-    needed; the state and its ``.json`` (test accuracy) are each written atomically, the json first."""
+    needed (also when the cached files are damaged: cut short, not what they should be); the state
+    and its ``.json`` (test accuracy) are each written atomically, the json first."""
     path = cache_path(corpus_dir, epochs_image, epochs_audio, seed)
     want = read_manifest(corpus_dir)["config_hash"]
     if path.is_file() and path.with_suffix(".json").is_file() and not force:
-        if torch.load(path, weights_only=True).get("corpus_hash") == want:
-            return path
+        try:
+            json.loads(path.with_suffix(".json").read_text())["test_accuracy"]
+            if torch.load(path, weights_only=True).get("corpus_hash") == want:
+                return path
+        except Exception as e:  # noqa: BLE001 - torch.load's errors on a damaged file vary; retraining repairs any
+            print(f"judges {path} are damaged ({type(e).__name__}: {str(e).splitlines()[0][:200]}); retraining them",
+                  flush=True)
     state = train_classifiers(corpus_dir, epochs_image, epochs_audio, seed)
     summary = {"test_accuracy": state["test_accuracy"], "sync_rate_real": state["sync_rate_real"],
                "audio_per_speaker": state["audio_per_speaker"], "trained_on": state["trained_on"],
@@ -257,8 +263,12 @@ def ensure_classifiers(corpus_dir: str | Path, force: bool = False, epochs_image
     for target, write in ((path.with_suffix(".json"), lambda f: f.write_text(json.dumps(summary, indent=2))),
                           (path, lambda f: torch.save(state, f))):
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        write(tmp)
-        os.replace(tmp, target)
+        try:
+            write(tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return path
 
 

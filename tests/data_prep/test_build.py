@@ -100,3 +100,96 @@ def test_unknown_override(tmp_path):
     with pytest.raises(ValueError, match="'pitch'"):
         build("fashion_spoken", tmp_path, {"pitch": [50]})
     assert not (tmp_path / "fashion_spoken").exists()
+
+
+@pytest.fixture
+def cli_log():
+    """``data_prep.cli.main`` adds a handler on the ``data_prep`` logger bound to this test's captured stderr."""
+    import logging
+
+    log = logging.getLogger("data_prep")
+    handlers, level = list(log.handlers), log.level
+    yield
+    log.handlers[:] = handlers
+    log.setLevel(level)
+
+
+def _error_line(err: str) -> str:
+    """The CLI's last line (log lines come before it), checked to be its only error and no traceback."""
+    assert "Traceback" not in err and err.count("error: ") == 1, err
+    return err.splitlines()[-1]
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("damage", ["truncated shard", "missing shard", "manifest that does not parse"])
+def test_a_damaged_corpus_is_rebuilt_before_use_keeping_its_judges(tiny, damage):
+    """The config hash still matches, but the files do not: build() rebuilds instead of trusting them."""
+    corpus, out, overrides, _ = tiny
+    judges = corpus / "classifiers-i1-a1-s0.json"  # a judge cache: the rebuild keeps it
+    judges.write_text('{"test_accuracy": {"image": 0.5, "audio": 0.5}}')
+    shard = corpus / load_manifest(corpus)["splits"]["test"]["files"][1]
+    if damage == "truncated shard":
+        _truncate(shard)
+    elif damage == "missing shard":
+        shard.unlink()
+    else:
+        _truncate(corpus / "manifest.json")
+    assert build("fashion_spoken", out, overrides) == corpus
+    m = load_manifest(corpus)
+    for split in ("train", "test"):
+        assert sum(pq.read_table(corpus / f).num_rows for f in m["splits"][split]["files"]) == 30
+    assert judges.read_text() == '{"test_accuracy": {"image": 0.5, "audio": 0.5}}'
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_damaged_corpus_that_cannot_be_rebuilt_is_one_line_naming_the_file(tiny, fake_fashion, capsys, monkeypatch,
+                                                                              cli_log):
+    """The sources are gone: `python -m data_prep build` stops with the damaged file, why, and --force."""
+    from data_prep.cli import main
+
+    corpus, out, overrides, _ = tiny
+    shard = corpus / load_manifest(corpus)["splits"]["train"]["files"][0]
+    _truncate(shard)
+    damaged = shard.read_bytes()
+    fashion_dir = fake_fashion[0]
+    away = fashion_dir.with_name(fashion_dir.name + "-away")
+    monkeypatch.setenv("DATA_PREP_PROGRESS", "0")
+    args = ["build", "fashion_spoken", "--out", str(out), *(f"--set={k}={v}" for k, v in overrides.items())]
+    fashion_dir.rename(away)
+    try:
+        assert main(args) == 2
+    finally:
+        away.rename(fashion_dir)
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {shard}: ") and "rebuilding it failed (FileNotFoundError" in line, line
+    assert line.endswith("python -m data_prep build fashion_spoken --force")
+    assert shard.read_bytes() == damaged  # nothing replaced by a half build
+    assert main(args) == 0 and pq.read_table(shard).num_rows > 0  # sources back: repaired
+
+
+def test_a_corpus_that_cannot_be_written_is_one_line_naming_the_path(ray_local, fake_fashion, tmp_path, capsys,
+                                                                     monkeypatch, cli_log):
+    """The disk fills up while the test split is written (injected): the CLI names the path, nothing is left."""
+    import errno
+
+    from data_prep.cli import main
+
+    real = pipeline._write_split
+
+    def disk_full(shards, out_dir, rows_per_file):
+        if out_dir.name == "test":
+            raise OSError(errno.ENOSPC, "No space left on device", str(out_dir / "part-00000.parquet"))
+        return real(shards, out_dir, rows_per_file)
+
+    monkeypatch.setattr(pipeline, "_write_split", disk_full)
+    monkeypatch.setenv("DATA_PREP_PROGRESS", "0")
+    overrides = {**TINY, "fashion_dir": str(fake_fashion[0])}
+    assert main(["build", "fashion_spoken", "--out", str(tmp_path), *(f"--set={k}={v}" for k, v in overrides.items())]) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: cannot write the corpus under {tmp_path}: ") and line.endswith(
+        "/test/part-00000.parquet: No space left on device"), line
+    assert [p.name for p in tmp_path.iterdir()] == ["_cache"]  # no corpus, no temporary directory

@@ -201,6 +201,11 @@ def test_file_uri_output_and_inspect(ray_local, mnist, tmp_path, capsys):
     assert all((local / f).is_file() for s in m["splits"].values() for f in s["files"])
     before = (local / "manifest.json").stat().st_mtime_ns
     assert build("mnist_rotated", uri, over) == got and (local / "manifest.json").stat().st_mtime_ns == before
+    shard = local / m["splits"]["test"]["files"][0]
+    shard.write_bytes(shard.read_bytes()[:50])  # damaged where it is stored: its size no longer matches
+    assert build("mnist_rotated", uri, over) == got and (local / "manifest.json").stat().st_mtime_ns != before
+    assert sum(pq.read_table(local / f).num_rows for f in m["splits"]["test"]["files"]) == m["splits"]["test"]["rows"]
+    before = (local / "manifest.json").stat().st_mtime_ns
     assert build("mnist_rotated", uri, over, force=True) == got
     assert (local / "manifest.json").stat().st_mtime_ns != before
     assert [p.name for p in (tmp_path / "remote").iterdir()] == [local.name]  # no upload leftovers

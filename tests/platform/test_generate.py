@@ -192,3 +192,17 @@ def test_judges_are_found_beside_a_moved_corpus_or_reported_missing(tmp_path, ti
     shutil.copy(tiny_classifiers_path, moved / tiny_classifiers_path.name)
     clf_a, clf_b, why = load_judges(gone, moved)
     assert why == "" and not clf_a.training and not clf_b.training
+
+
+def test_a_damaged_corpus_is_one_line_naming_the_shard(checkpoints, tmp_path, capsys, tiny_corpus_dir):
+    """Nothing here can rebuild the corpus: one line naming the damaged file and --force, nothing written."""
+    from platform.generate import main
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus_dir, corpus)
+    shard = corpus / "test" / "part-1.parquet"
+    shard.write_bytes(shard.read_bytes()[:100])
+    code = main(["--checkpoint", str(checkpoints["vae"]), "--corpus", str(corpus), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"error: {shard}: not a readable Parquet file") and err.count("\n") == 1, err
+    assert "python -m data_prep build tiny --force" in err and not (tmp_path / "o").exists()

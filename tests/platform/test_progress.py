@@ -1,4 +1,5 @@
-"""StudyProgress: one line per trial report, the study's objective first, then the model's headline metrics."""
+"""StudyProgress: one line per trial report, the study's objective first, then the model's headline metrics
+(a failed trial's one line is platform.search.TrialErrors', tested with the failures)."""
 from __future__ import annotations
 
 import logging
@@ -21,18 +22,12 @@ def test_lines_put_the_objective_first_and_say_how_each_trial_ended(tmp_path):
     p.on_trial_complete(0, [], a)
     b.last_result = {"epoch": 12, "sync_kappa": 0.9}
     p.on_trial_complete(0, [], b)
-    (tmp_path / "c").mkdir()
-    (tmp_path / "c" / "error.txt").write_text("Traceback ...\n  File x\nFloatingPointError: SyncGAN diverged: loss_s = nan\n")
-    c = SimpleNamespace(trial_id="c", config={}, last_result={}, local_path=str(tmp_path / "c"))
-    p.on_trial_error(0, [], c)
 
     assert lines[0].startswith("trial 0 started: lr_g=0.001, semi_rate=0.400")
     assert lines[2].startswith("trial 1 epoch 4/12  sync_kappa=0.712 | sync_rate=0.780 fid_image=12.500  [")
     assert "loss_s" not in lines[2] and lines[2].count("sync_kappa") == 1
     assert lines[3] == "trial 0 stopped by the scheduler at epoch 6: sync_kappa=0.200"
-    assert lines[4] == "trial 1 finished epoch 12: sync_kappa=0.900"
-    assert lines[5] == (f"trial 2 failed: FloatingPointError: SyncGAN diverged: loss_s = nan "
-                        f"(traceback: {tmp_path / 'c' / 'error.txt'})")
+    assert lines[4] == "trial 1 finished epoch 12: sync_kappa=0.900" and len(lines) == 5
 
 
 def test_known_harmless_ray_warnings_are_dropped_and_others_kept():

@@ -116,7 +116,7 @@ def test_report_table_best_config_checkpoint_and_plots(results, capsys):
     assert rows["1"].split()[1:3] == ["COMPLETE", "0.5"]
     assert rows["2"].split()[1] == "PRUNED" and "stopped early" in rows["2"]
     assert rows["3"].split()[1] == "FAIL" and rows["3"].endswith(NAN_REASON)
-    assert rows["4"].split()[1] == "FAIL" and rows["4"].endswith(TUNE_ERROR)  # from the Tune trial's error.txt
+    assert rows["4"].split()[1] == "FAIL" and rows["4"].endswith("ActorDiedError: the worker died unexpectedly")  # error.txt
 
     best = results["study_dir"] / "best"
     config = json.loads((best / "config.json").read_text())
@@ -245,3 +245,38 @@ def test_clear_errors_name_the_study_and_file(results, tmp_path, capsys):
     code, _, err = run_report(capsys, "--study", STUDY, "--results", str(tmp_path),
                               "--storage", "postgresql://optuna:secret@localhost/optuna")
     assert code == 2 and "secret" not in err and "holds a password" in err
+
+
+def test_failed_trials_are_one_line_each_with_the_traceback_file(results, capsys):
+    code, out, _ = run_report(capsys, "--study", STUDY, "--results", str(results["root"]), "--no-plots")
+    assert code == 0
+    failed = [ln for ln in out.splitlines() if ln.startswith("failed: ")]
+    error_txt = results["study_dir"] / EXPERIMENT / "tune_e_5_lr_g=0.0001" / "error.txt"
+    assert failed == [
+        f"failed: trial 3 (lr_g=0.0008, pair_ratio=0.4) failed: {NAN_REASON} (traceback: no error.txt found)",
+        f"failed: trial 4 (lr_g=0.0001, pair_ratio=0.6) failed: ActorDiedError: the worker died unexpectedly "
+        f"(traceback: {error_txt})",
+    ]
+    index = json.loads((results["study_dir"] / "best" / "report.json").read_text())
+    assert [(f["number"], f["error_type"], f["error_file"]) for f in index["failures"]] == [
+        (3, "FloatingPointError", "no error.txt found"), (4, "ActorDiedError", str(error_txt))]
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_keeps_the_old_one(results, capsys, monkeypatch):
+    """The disk fills up while the best checkpoint is copied (injected): one line, the previous best/ stands."""
+    import errno
+
+    import platform.report as report_module
+
+    assert run_report(capsys, "--study", STUDY, "--results", str(results["root"]), "--no-plots")[0] == 0
+    before = (results["study_dir"] / "best" / "report.json").read_text()
+
+    def disk_full(src, dst, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    monkeypatch.setattr(report_module.shutil, "copytree", disk_full)
+    code, _, err = run_report(capsys, "--study", STUDY, "--results", str(results["root"]), "--no-plots")
+    assert code == 2 and err.startswith("error: cannot write the report: ") and err.count("\n") == 1, err
+    assert "/checkpoint: No space left on device" in err
+    assert (results["study_dir"] / "best" / "report.json").read_text() == before
+    assert not [p for p in results["study_dir"].iterdir() if p.name.startswith(".best")]

@@ -78,6 +78,63 @@ def test_tune_cli_stops_before_ray_when_the_database_is_unreachable(tiny_study_y
     assert not (tmp_path / "tiny_study").joinpath("optuna.db").exists()
 
 
+def _one_line_naming(err: str, path) -> bool:
+    return err.count("\n") == 1 and str(path) in err and "move it aside" in err and "--storage" in err
+
+
+@pytest.mark.parametrize("damage", ["text", "truncated"])
+def test_a_damaged_sqlite_study_is_one_line_and_left_untouched(tiny_study_yaml, tmp_path, capsys, monkeypatch, damage):
+    """platform.tune and platform.report stop before Ray with one line naming the file; its bytes stay."""
+    from platform.report import main as report_main
+
+    monkeypatch.delenv(ENV_STORAGE, raising=False)
+    db = tmp_path / "tiny_study" / "optuna.db"
+    db.parent.mkdir()
+    if damage == "text":
+        db.write_text("results of my last study, not a database\n" * 20)
+    else:  # a real study whose file lost its second half
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(study_name="tiny_study", storage=f"sqlite:///{db}")
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=20)
+        data = db.read_bytes()
+        db.write_bytes(data[: len(data) // 2])
+    before = db.read_bytes()
+    assert main(["--study", str(tiny_study_yaml), "--results", str(tmp_path)]) == 2
+    assert _one_line_naming(capsys.readouterr().err, db)
+    assert report_main(["--study", "tiny_study", "--results", str(tmp_path), "--no-plots"]) == 2
+    assert _one_line_naming(capsys.readouterr().err, db)
+    assert db.read_bytes() == before and sorted(p.name for p in db.parent.iterdir()) == ["optuna.db"]
+
+
+def test_results_that_cannot_be_written_stop_the_cli_in_one_line_before_ray(tiny_study_yaml, tmp_path, capsys):
+    (tmp_path / "results").write_text("a file where the results directory should be\n")
+    assert main(["--study", str(tiny_study_yaml), "--results", str(tmp_path / "results" / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path / "results" / "runs") in err and "cannot write" in err, err
+
+
+def test_a_summary_that_cannot_be_written_leaves_no_file_and_ends_in_one_line(tmp_path, monkeypatch, capsys):
+    """The disk fills up while summary.json is written (injected): no half file, the summary is still whole in memory."""
+    import errno
+    from pathlib import Path
+
+    from platform.tune import exit_code, write_summary
+
+    real_write_text = Path.write_text
+
+    def disk_full(self, text, *args, **kwargs):
+        real_write_text(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    experiment = results_location(tmp_path).child("study", "exp")
+    summary = {"study": "study", "trials": 3, "trials_failed": 0, "succeeded": 3, "interrupted": False}
+    write_summary(experiment, summary)
+    assert summary["not_written"] == f"cannot write the summary: {tmp_path}/study/exp/summary.json: No space left on device"
+    assert list((tmp_path / "study" / "exp").iterdir()) == []
+    assert exit_code(summary, "study") == 1 and capsys.readouterr().err.count("\n") == 1
+
+
 def test_optuna_study_in_a_real_postgresql_server(postgres, monkeypatch):
     monkeypatch.setenv("TEST_PG_PASSWORD", postgres["password"])
     template = postgres["url"].replace(postgres["password"], "${TEST_PG_PASSWORD}")

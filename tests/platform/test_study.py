@@ -33,6 +33,26 @@ def test_bad_studies_are_rejected_naming_the_key(override, message):
         load_study("syncgan_semi", [override])
 
 
+@pytest.mark.parametrize("override, message", [
+    ("search.pair_ratio={uniform: [0.2, 1.5]}",
+     r"^search\.pair_ratio\.uniform: high 1\.5 fails syncgan's own check: pair_ratio must lie in \[0, 1\], got 1\.5$"),
+    ("search.semi_rate={choice: [0.4, 1.2]}", r"^search\.semi_rate\.choice: choice 1\.2 fails .*semi_rate must lie in \[0, 1\]"),
+    ("search.lr_d={uniform: [-0.1, 1e-3]}", r"^search\.lr_d\.uniform: low -0\.1 fails .*lr_d must be > 0"),
+    ("search.sync_batch={choice: [pool, fast]}", r"^search\.sync_batch\.choice: choice 'fast' fails .*sync_batch must be one of"),
+    ("search.latent_classes={int: [0, 80]}", r"^search\.latent_classes\.int: high 80 fails .*latent_classes must lie in \[0, z_dim\)"),
+    ("search.lr_g={choice: [1e-3, fast]}", r"^search\.lr_g\.choice: choice 'fast' fails syncgan's own check: lr_g must be a number"),
+])
+def test_search_values_are_checked_against_the_trainables_own_bounds(override, message):
+    with pytest.raises(StudyError, match=message):
+        load_study("syncgan_semi", [override])
+
+
+def test_dry_run_refuses_a_range_beyond_the_settings_bounds_in_one_line(capsys):
+    assert main(["--study", "syncgan_semi", "--set", "search.pair_ratio={uniform: [0.2, 1.5]}", "--dry-run"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1 and "search.pair_ratio" in out.err and "1.5" in out.err
+
+
 def test_unknown_study_lists_known_ones(capsys):
     assert main(["--study", "no_such_study"]) == 2
     err = capsys.readouterr().err

@@ -32,7 +32,8 @@ def _optuna_trials(results: Path, name: str):
 
 
 @pytest.mark.slow
-def test_grid_search_records_a_diverging_trial_as_failed_and_goes_on(ray_local, shared_data_root, tmp_path, capsys):
+def test_grid_search_records_a_diverging_trial_as_failed_and_goes_on(ray_local, shared_data_root, tmp_path, capfd,
+                                                                     caplog):
     """lr_g = inf makes the first generator step write inf into the weights: the next step's losses are
     NaN and SyncGAN raises FloatingPointError. The grid (2 points, num_samples from the grid) finishes."""
     path = _study_file(
@@ -44,12 +45,21 @@ def test_grid_search_records_a_diverging_trial_as_failed_and_goes_on(ray_local, 
     study = load_study(str(path))
     assert study.num_samples == 2  # the grid's size
     results = tmp_path / "results"
+    capfd.readouterr()
     summary = run(study, results, shared_data_root, name="grid")
+    log = capfd.readouterr()
 
     assert summary["trials"] == 2 and summary["trials_failed"] == 1, summary
     (failure,) = summary["failures"]
     assert math.isinf(failure["config"]["lr_g"]) and "diverged" in failure["reason"], failure
     assert failure["reason"].startswith("FloatingPointError: SyncGAN diverged: loss_")
+    assert failure["error_type"] == "FloatingPointError" and Path(failure["error_file"]).is_file()
+    # the log: one line for the failed trial, not Tune's traceback of it
+    (line,) = [ln for ln in log.err.splitlines() if " failed: FloatingPointError" in ln]
+    assert line.startswith(f"trial {failure['trial_id']} (lr_g=inf) failed: FloatingPointError: SyncGAN diverged")
+    assert line.endswith(f"(traceback: {failure['error_file']})")
+    assert "Traceback (most recent call last)" not in log.out + log.err, log.err[-3000:]
+    assert not [r.getMessage() for r in caplog.records if r.exc_info], "Tune logged a traceback"
     assert summary["best"]["config"] == {"lr_g": 3e-4}
     on_disk = json.loads((results / "tiny_grid_nan" / "grid" / "summary.json").read_text())
     assert on_disk["errors"] and "diverged" in on_disk["failures"][0]["reason"]
@@ -62,7 +72,8 @@ def test_grid_search_records_a_diverging_trial_as_failed_and_goes_on(ray_local, 
     assert good.state == optuna.trial.TrialState.COMPLETE and "fail_reason" not in good.user_attrs
     assert {"grid_id"} <= set(good.system_attrs) and good.user_attrs["tune_trial_id"]
     print_summary({**summary, "optuna_storage": "sqlite"})
-    assert "diverged" in capsys.readouterr().out
+    (line,) = [ln for ln in capfd.readouterr().out.splitlines() if ln.startswith("failed:")]
+    assert "FloatingPointError: SyncGAN diverged" in line and failure["error_file"] in line
 
 
 @pytest.mark.slow
