@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("data_prep")
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    try:
+        return _build(args)
+    finally:  # main() may run many times in one process (tests, notebooks): no handler left behind
+        log.removeHandler(handler)
+
+
+def _build(args) -> int:
     from data_prep.inspect import read_manifest_any
     from data_prep.pipeline import build
 
