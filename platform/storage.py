@@ -157,7 +157,7 @@ def connect(url: str):
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         check_sqlite(sqlite_file)
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+        return _rdb_storage(url)
     except sqlalchemy.exc.DatabaseError as e:
         if sqlite_file is not None and not isinstance(e, sqlalchemy.exc.OperationalError):
             raise _damaged(sqlite_file, getattr(e, "orig", e)) from None
@@ -166,6 +166,26 @@ def connect(url: str):
     except (sqlalchemy.exc.ArgumentError, ImportError, ModuleNotFoundError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StorageError(f"Optuna storage {redact(url)} is unreachable or unusable: {redact(first)}") from None
+
+
+def _rdb_storage(url: str, attempts: int = 5):
+    """RDBStorage for ``url``. Processes creating the same new database at the same moment (two
+    studies, ``optuna-dashboard``) race in Optuna's schema creation: the losers see "table ...
+    already exists" or a unique-constraint error on the version row. The database is sound then,
+    and opening it again, once the winner is done, succeeds."""
+    import time
+
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as e:
+            lost_race = isinstance(e, sqlalchemy.exc.IntegrityError) or "already exists" in str(e)
+            if not lost_race or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def check_sqlite(path: Path) -> None:

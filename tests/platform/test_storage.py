@@ -144,3 +144,29 @@ def test_optuna_study_in_a_real_postgresql_server(postgres, monkeypatch):
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
     again = optuna.load_study(study_name="pg_round_trip", storage=connect(url))
     assert len(again.trials) == 3 and again.best_value == max(t.value for t in again.trials)
+
+
+def _connect_at_once(url: str, barrier, errors) -> None:
+    barrier.wait()
+    try:
+        connect(url)
+    except StorageError as e:
+        errors.put(str(e))
+
+
+def test_processes_creating_one_new_sqlite_study_at_once_all_connect(tmp_path):
+    """Several processes opening the same new database race to create Optuna's schema; the losers
+    of the race see a unique-constraint error on the version row, which is no damage (CI saw a
+    study refused as 'not a usable SQLite database' this way)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    barrier, errors = ctx.Barrier(6), ctx.Queue()
+    procs = [ctx.Process(target=_connect_at_once, args=(url, barrier, errors)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0] * 6
+    assert errors.empty(), errors.get()
