@@ -1,6 +1,6 @@
 """What every model's train_step promises the training loop: SyncGAN, VAE and VAE-GAN alike.
 
-Every parameter is in exactly one optimizer and has a gradient when ``sync_grads`` sees its module
+Every parameter is in exactly one optimizer and has a gradient when ``average_grads`` sees its module
 (a layer left out, or a rank whose gradient is None, would break data-parallel averaging);
 the state round-trips through ``torch.load(weights_only=True)``; a NaN loss raises naming the loss.
 """
@@ -58,11 +58,11 @@ def test_every_parameter_has_a_gradient_when_its_module_is_synced(name, labelled
     model = _make(name, labelled)
     seen: dict[str, list[str]] = {}
 
-    def sync_grads(module):
+    def average_grads(module):
         net = next(n for n, m in model.named_children() if m is module)
         seen[net] = [n for n, p in module.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
 
-    model.train_step(x_a, x_b, y, labelled, sync_grads)
+    model.train_step(x_a, x_b, y, labelled, average_grads)
     assert set(seen) == NETWORKS[name]
     assert {net: bad for net, bad in seen.items() if bad} == {}
     if labelled_share == 1.0:  # and the gradients carry signal, not only zeros

@@ -26,10 +26,10 @@ from torch import nn
 
 from trainables.nets import Discriminator, Generator, Synchronizer
 from trainables.precision import Precision
+from trainables.step import AverageGrads, bce_to, finite_losses
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.pool import LabelledPool
 
-GradHook = Optional[Callable[[nn.Module], None]]
 
 
 def asynchronous_partner(labels: torch.Tensor) -> torch.Tensor:
@@ -118,7 +118,7 @@ class SyncGAN(nn.Module):
             same = labels[:, None] == labels[None, :]
             return 2.0 * pairwise_bce(self.sync.score(h_a[:, None], h_b[None]), same)
         partner = asynchronous_partner(labels)
-        return _bce(self.sync.score(h_a, h_b), 1.0) + _bce(self.sync.score(h_a, h_b[partner]), 0.0)
+        return bce_to(self.sync.score(h_a, h_b), 1.0) + bce_to(self.sync.score(h_a, h_b[partner]), 0.0)
 
     def _sync_batch(self, x_a: torch.Tensor, x_b: torch.Tensor, labels: torch.Tensor,
                     labelled: torch.Tensor) -> Optional[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -138,7 +138,7 @@ class SyncGAN(nn.Module):
             if self.pool is not None and self.pool.usable:
                 with self.precision.autocast():
                     loss = self.sync_real_loss(*self.pool.sample(n))
-                _finite(loss_s_warmup=loss)
+                finite_losses("SyncGAN", loss_s_warmup=loss)
             else:
                 loss = sum(p.sum() * 0.0 for p in self.sync.parameters())
             self.precision.backward(loss)
@@ -153,16 +153,16 @@ class SyncGAN(nn.Module):
         x_b: torch.Tensor,
         labels: torch.Tensor,
         labelled: torch.Tensor,
-        sync_grads: GradHook = None,
+        average_grads: AverageGrads = None,
     ) -> dict[str, float]:
         """One step of D, S and G on a batch of pairs; ``labelled`` masks the pairs S may use.
 
-        ``sync_grads`` (data parallel) averages a module's gradients across workers before
+        ``average_grads`` (data parallel) averages a module's gradients across workers before
         its optimizer steps. Forward passes run under ``self.precision``'s autocast and losses
         are scaled by its grad scaler (``amp``). Returns the losses as floats.
         """
         n, dev = x_a.shape[0], x_a.device
-        hook = sync_grads or (lambda m: None)
+        hook = average_grads or (lambda m: None)
         amp = self.precision
         out: dict[str, float] = {}
         if int(self.sync_warmup_done) < self.cfg.sync_warmup_steps:
@@ -174,25 +174,25 @@ class SyncGAN(nn.Module):
             fake_a, fake_b = self.g_a(z), self.g_b(z)
         self.opt_d.zero_grad(set_to_none=True)
         with amp.autocast():
-            loss_d_a = _bce(self.d_a(x_a), 1.0) + _bce(self.d_a(fake_a), 0.0)
-            loss_d_b = _bce(self.d_b(x_b), 1.0) + _bce(self.d_b(fake_b), 0.0)
-        out.update(_finite(loss_d_image=loss_d_a, loss_d_audio=loss_d_b))
+            loss_d_a = bce_to(self.d_a(x_a), 1.0) + bce_to(self.d_a(fake_a), 0.0)
+            loss_d_b = bce_to(self.d_b(x_b), 1.0) + bce_to(self.d_b(fake_b), 0.0)
+        out.update(finite_losses("SyncGAN", loss_d_image=loss_d_a, loss_d_audio=loss_d_b))
         amp.backward(loss_d_a + loss_d_b)
         hook(self.d_a), hook(self.d_b)
         amp.step(self.opt_d)
 
         # 2. synchronizer, on real pairs whose pairing may be used
         real = self._sync_batch(x_a, x_b, labels, labelled)
-        if real is not None or sync_grads is not None:
+        if real is not None or average_grads is not None:
             self.opt_s.zero_grad(set_to_none=True)
             if real is not None:
                 with amp.autocast():
                     loss_s = self.sync_real_loss(*real)
                     if self.cfg.sync_fake_weight:
-                        loss_s_fake = _bce(self.sync(fake_a, fake_b), 0.0)
-                        out.update(_finite(loss_s_fake=loss_s_fake))
+                        loss_s_fake = bce_to(self.sync(fake_a, fake_b), 0.0)
+                        out.update(finite_losses("SyncGAN", loss_s_fake=loss_s_fake))
                         loss_s = loss_s + self.cfg.sync_fake_weight * loss_s_fake
-                out.update(_finite(loss_s=loss_s))
+                out.update(finite_losses("SyncGAN", loss_s=loss_s))
             else:  # data parallel: this rank has no labelled pair but must join the gradient average
                 loss_s = sum(p.sum() * 0.0 for p in self.sync.parameters())
             amp.backward(loss_s)
@@ -213,9 +213,9 @@ class SyncGAN(nn.Module):
                 z_a, z_b, identical = self.latent_pairs(n, dev)
                 gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
                 sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
-            adv = _bce(self.d_a(gen_a), 1.0) + _bce(self.d_b(gen_b), 1.0)
+            adv = bce_to(self.d_a(gen_a), 1.0) + bce_to(self.d_b(gen_b), 1.0)
             loss_g = adv + self.cfg.sync_weight * sync_loss
-        out.update(_finite(loss_g_adv=adv, loss_g_sync=sync_loss))
+        out.update(finite_losses("SyncGAN", loss_g_adv=adv, loss_g_sync=sync_loss))
         amp.backward(loss_g)
         hook(self.g_a), hook(self.g_b)
         amp.step(self.opt_g)
@@ -230,17 +230,3 @@ class SyncGAN(nn.Module):
         generator that changes every step describe none of its recent states.
         """
         return self.g_a(z_a), self.g_b(z_a if z_b is None else z_b)
-
-
-def _finite(**losses: torch.Tensor) -> dict[str, float]:
-    """The losses as floats; FloatingPointError naming the first NaN or infinite one, raised before
-    the optimizer that loss drives steps."""
-    out = {name: float(v.detach()) for name, v in losses.items()}
-    for name, value in out.items():
-        if value != value or value in (float("inf"), float("-inf")):
-            raise FloatingPointError(f"SyncGAN diverged: {name} = {value}")
-    return out
-
-
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))

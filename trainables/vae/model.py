@@ -28,20 +28,18 @@ VAE-GAN (the slides' minimax objective with reconstruction and KL added to the g
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from trainables.batchnorm import batch_statistics, evaluating
 from trainables.precision import Precision
+from trainables.step import AverageGrads, bce_to, finite_losses
 from trainables.vae.config import AudioToImageConfig, VAEConfig, VAEGANConfig
 from trainables.vae.nets import (
     ConvAudioEncoder, ConvDiscriminator, ConvImageDecoder, FCAudioEncoder, FCImageDecoder, to_image,
 )
 
-GradHook = Optional[Callable[[nn.Module], None]]
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -131,21 +129,21 @@ class VAE(AudioToImage):
 
     def train_step(
         self, x_image: torch.Tensor, x_audio: torch.Tensor, labels: torch.Tensor,
-        labelled: torch.Tensor, sync_grads: GradHook = None,
+        labelled: torch.Tensor, average_grads: AverageGrads = None,
     ) -> dict[str, float]:
         """One Adam step on RL + w * KL. ``labels`` are unused (pairs are the only supervision).
 
         Returns loss_vae, loss_reconstruction, loss_kl (unweighted), kl_weight and labelled_pairs;
         a NaN or infinite loss raises FloatingPointError before any weight changes.
         """
-        hook = sync_grads or (lambda m: None)
+        hook = average_grads or (lambda m: None)
         amp = self.precision
         self.train()
         w = self.kl_weight()
         with amp.autocast():
             _, rl, kl = self._vae_terms(x_image, x_audio, labelled)
             loss = rl + w * kl
-        out = _finite("VAE", loss_vae=loss, loss_reconstruction=rl, loss_kl=kl)
+        out = finite_losses("VAE", loss_vae=loss, loss_reconstruction=rl, loss_kl=kl)
         self.opt_vae.zero_grad(set_to_none=True)
         amp.backward(loss)
         hook(self.encoder), hook(self.decoder)
@@ -174,31 +172,31 @@ class VAEGAN(AudioToImage):
 
     def train_step(
         self, x_image: torch.Tensor, x_audio: torch.Tensor, labels: torch.Tensor,
-        labelled: torch.Tensor, sync_grads: GradHook = None,
+        labelled: torch.Tensor, average_grads: AverageGrads = None,
     ) -> dict[str, float]:
         """One step of D, then one of encoder + decoder. ``labels`` are unused.
 
         Returns loss_d_image, loss_g_adv, loss_reconstruction, loss_kl, loss_vae (the encoder/decoder
         objective) and labelled_pairs; a NaN or infinite loss raises FloatingPointError naming it.
         """
-        hook = sync_grads or (lambda m: None)
+        hook = average_grads or (lambda m: None)
         amp = self.precision
         self.train()
         cfg: VAEGANConfig = self.cfg  # type: ignore[assignment]
         with amp.autocast():
             logits, rl, kl = self._vae_terms(x_image, x_audio, labelled)
             fake = to_image(logits)
-            loss_d = _bce(self.d_image(x_image), 1.0) + _bce(self.d_image(fake.detach()), 0.0)
-        out = _finite("VAE-GAN", loss_d_image=loss_d)
+            loss_d = bce_to(self.d_image(x_image), 1.0) + bce_to(self.d_image(fake.detach()), 0.0)
+        out = finite_losses("VAE-GAN", loss_d_image=loss_d)
         self.opt_d.zero_grad(set_to_none=True)
         amp.backward(loss_d)
         hook(self.d_image)
         amp.step(self.opt_d)
 
         with amp.autocast():
-            adv = _bce(self.d_image(fake), 1.0)
+            adv = bce_to(self.d_image(fake), 1.0)
             loss = adv + cfg.alpha * rl + cfg.beta * kl
-        out.update(_finite("VAE-GAN", loss_g_adv=adv, loss_reconstruction=rl, loss_kl=kl, loss_vae=loss))
+        out.update(finite_losses("VAE-GAN", loss_g_adv=adv, loss_reconstruction=rl, loss_kl=kl, loss_vae=loss))
         self.opt_vae.zero_grad(set_to_none=True)
         amp.backward(loss, inputs=list(self.opt_vae.param_groups[0]["params"]))
         hook(self.encoder), hook(self.decoder)
@@ -206,16 +204,3 @@ class VAEGAN(AudioToImage):
         amp.update()
         out["labelled_pairs"] = float(labelled.sum())
         return out
-
-
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
-
-
-def _finite(model: str, **losses: torch.Tensor) -> dict[str, float]:
-    """The losses as floats; FloatingPointError naming the first that is NaN or infinite."""
-    out = {name: float(v.detach()) for name, v in losses.items()}
-    for name, value in out.items():
-        if value != value or value in (float("inf"), float("-inf")):
-            raise FloatingPointError(f"{model} diverged: {name} = {value} (lower the learning rate?)")
-    return out
