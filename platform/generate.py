@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from trainables.sample_grid import judged_captions, to_uint8
+from trainables.sample_grid import class_name, judged_captions, to_uint8, translation_captions
 
 STATE_FILE = "state.pt"  # trainables.checkpoint.STATE_FILE
 
@@ -89,8 +89,12 @@ def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device:
     from trainables.registry import get_trainable
 
     path, state = read_state(checkpoint)
-    name = infer_trainable(state["config"], str(path / STATE_FILE))
-    spec = get_trainable(name)
+    # checkpoints name their trainable; older ones are recognised by their config's keys
+    name = state.get("trainable") or infer_trainable(state["config"], str(path / STATE_FILE))
+    try:
+        spec = get_trainable(name)
+    except ValueError as e:
+        raise GenerateError(f"{path / STATE_FILE}: {e}") from None
     cfg = from_dict(spec.config_cls, state["config"], where=str(path / STATE_FILE))
     corpus_dir = Path(corpus or cfg.corpus_dir)
     if not str(corpus or cfg.corpus_dir):
@@ -177,8 +181,7 @@ def _test_rows(n_test: int, n: int, seed: int) -> np.ndarray:
 
 
 def _class_name(manifest: dict, modality: str, label: int) -> str:
-    names = manifest.get("classes", {}).get(modality) or []
-    return str(names[label]) if 0 <= label < len(names) else str(label)
+    return class_name(manifest.get("classes", {}).get(modality) or [], label)
 
 
 def _names(manifest: dict) -> tuple[list[str], list[str]]:
@@ -250,10 +253,9 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
                 if wav:
                     item[key] = f"transfer/{direction}/{wav}"
             items.append(item)
-        source_mod = "audio" if src_spec else "image"
-        captions = [f"{_class_name(manifest, source_mod, int(test.label[r]))} -> "
-                    + (_class_name(manifest, target, judged[j]) if judged is not None else "?") for j, r in enumerate(rows)]
-        agree = [None if judged is None else judged[j] == int(test.label[r]) for j, r in enumerate(rows)]
+        names_image, names_audio = _names(manifest)
+        captions, agree = translation_captions([int(test.label[r]) for r in rows], judged,
+                                               *((names_audio, names_image) if src_spec else (names_image, names_audio)))
         grid = write_grid(out / "transfer" / f"{direction}.png", [[src[j], translated[j], real[j]] for j in range(len(rows))],
                           [src_spec, not src_spec, not src_spec], captions, agree)
         index["transfer"][direction] = {"grid": f"transfer/{grid}", "items": items}
@@ -287,9 +289,8 @@ def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: P
             item["source_wav"] = f"from_audio/{wav}"
         items.append(item)
     labels = [int(test.label[r]) for r in rows]
-    captions = [f"{_class_name(manifest, 'audio', k)} -> " + (_class_name(manifest, "image", judged[j]) if judged else "?")
-                for j, k in enumerate(labels)]
-    agree = [None if judged is None else judged[j] == k for j, k in enumerate(labels)]
+    names_image, names_audio = _names(manifest)
+    captions, agree = translation_captions(labels, judged, names_audio, names_image)
     grid = write_grid(out / "from_audio.png", [[clips[j], images[j], real[j]] for j in range(len(rows))],
                       [True, False, False], captions, agree)
     return {"from_audio": {"grid": grid, "items": items}, **({"judges": no_judges} if no_judges else {})}

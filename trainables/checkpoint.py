@@ -50,8 +50,9 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(model: Checkpointable, progress: Progress, config: dict, directory: str | Path,
-                    rank: int = 0) -> Path:
-    """Write this rank's part of a checkpoint into ``directory``; returns the directory."""
+                    rank: int = 0, trainable: str = "") -> Path:
+    """Write this rank's part of a checkpoint into ``directory``; returns the directory. ``trainable``:
+    the registry name of the model (``platform.generate`` rebuilds it from that and ``config``)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     _save(_rng_state(), directory / f"rng-rank{rank}.pt")
@@ -60,6 +61,7 @@ def save_checkpoint(model: Checkpointable, progress: Progress, config: dict, dir
         _save(
             {
                 "progress": asdict(progress),
+                "trainable": trainable,
                 "config": config,
                 "model": model.state_dict(),
                 "optimizers": {k: o.state_dict() for k, o in model.optimizers().items()},

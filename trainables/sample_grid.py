@@ -25,17 +25,29 @@ def to_uint8(x) -> np.ndarray:
     return ((np.clip(a, -1, 1) + 1) * 127.5).round().astype(np.uint8)
 
 
+def class_name(names: Sequence[str], k: int) -> str:
+    """The name of class ``k`` (its index where the names do not cover it)."""
+    return str(names[k]) if 0 <= k < len(names) else str(k)
+
+
 def judged_captions(pred_a: Sequence[int], pred_b: Sequence[int], names_a: Sequence[str],
                     names_b: Sequence[str]) -> tuple[list[str], list[bool]]:
     """Captions and agreement for pairs the judges labelled ``pred_a`` / ``pred_b`` (class indices)."""
-    def name(names: Sequence[str], k: int) -> str:
-        return str(names[k]) if 0 <= k < len(names) else str(k)
-
     captions, agree = [], []
     for a, b in zip(pred_a, pred_b):
         same = int(a) == int(b)
-        captions.append(f"{name(names_a, int(a))} {'=' if same else 'vs'} {name(names_b, int(b))}")
+        captions.append(f"{class_name(names_a, int(a))} {'=' if same else 'vs'} {class_name(names_b, int(b))}")
         agree.append(same)
+    return captions, agree
+
+
+def translation_captions(labels: Sequence[int], judged: Sequence[int] | None, names_source: Sequence[str],
+                         names_target: Sequence[str]) -> tuple[list[str], list[bool | None]]:
+    """``7 -> seven`` captions for translations of sources of class ``labels`` that the target's judge
+    read as ``judged`` (``?`` and no verdict without a judge), and whether each kept its class."""
+    captions = [f"{class_name(names_source, int(k))} -> " + (class_name(names_target, int(judged[j])) if judged is not None
+                                                              else "?") for j, k in enumerate(labels)]
+    agree = [None if judged is None else int(judged[j]) == int(k) for j, k in enumerate(labels)]
     return captions, agree
 
 

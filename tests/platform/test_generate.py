@@ -178,6 +178,13 @@ def test_clear_errors(checkpoints, tmp_path, capsys, tiny_corpus_dir):
     assert main(["--checkpoint", str(checkpoints["syncgan"]), "--n", "1"]) == 2
     assert "--n must be >= 2" in capsys.readouterr().err
 
+    # a checkpoint names its trainable; one naming none the registry knows is one line
+    assert state["trainable"] == "syncgan"
+    state["trainable"] = "dcgan"
+    torch.save(state, moved / "state.pt")
+    assert main(["--checkpoint", str(moved), "--out", str(tmp_path / "o2"), "--corpus", str(tiny_corpus_dir)]) == 2
+    assert f"{moved / 'state.pt'}: unknown trainable 'dcgan'" in capsys.readouterr().err
+
 
 def test_judges_are_found_beside_a_moved_corpus_or_reported_missing(tmp_path, tiny_corpus_dir, tiny_classifiers_path):
     from types import SimpleNamespace
