@@ -1,7 +1,8 @@
 """Study YAML: one validated schema, checked before Ray starts. Unknown keys are errors.
 
 A study names the trainable, the corpus, the fixed training config, the search space, the
-objective(s), the scheduler, the searcher and the resources (presets: local-cpu, gpu).
+objective(s), the scheduler, the searcher and the resources (``preset:``, one of ``platform/presets.yaml``'s
+local-cpu and gpu, which a study's own ``presets:`` may amend or extend).
 
 Search space (``search:``): one entry per trainable setting, each exactly one distribution
 (``loguniform: [low, high]``, ``uniform: [low, high]``, ``int: [low, high]``, ``choice: [values]``)
@@ -52,6 +53,8 @@ from typing import Any
 import yaml
 
 STUDIES_DIR = Path(__file__).resolve().parent / "studies"
+PRESETS_FILE = Path(__file__).resolve().parent / "presets.yaml"
+"""The resource presets every study shares (a study's ``presets:`` entries are merged over them)."""
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
 PARAM_KEYS = ("when", "grid")
 SEARCHERS = ("optuna_tpe", "random", "grid", "nsga2")
@@ -219,10 +222,13 @@ def study_path(name_or_path: str) -> Path:
 
 def parse_override(item: str) -> tuple[list[str], Any]:
     """``a.b=value`` -> (["a", "b"], YAML-parsed value)."""
-    if "=" not in item:
-        raise StudyError(f"override {item!r} must look like key=value (e.g. config.epochs=2)")
-    key, value = item.split("=", 1)
-    return key.strip().split("."), yaml.safe_load(value)
+    from data_prep.cli import parse_set
+
+    try:
+        key, value = parse_set(item)
+    except ValueError:
+        raise StudyError(f"override {item!r} must look like key=value (e.g. config.epochs=2)") from None
+    return key.split("."), value
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -531,7 +537,7 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
         raise StudyError(f"num_samples: must be a positive integer, got {num_samples!r}")
     scheduler = _scheduler(raw.get("scheduler"), objectives, config, evaluator)
-    presets = raw.get("presets") or {}
+    presets = merged_presets(raw.get("presets"))
     chosen = preset or raw.get("preset", "local-cpu")
     if chosen not in presets:
         raise StudyError(f"preset {chosen!r} is not defined in presets; defined: {sorted(presets)}")
@@ -551,6 +557,27 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
         preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source,
         raw=raw, objectives=objectives, target=target,
     )
+
+
+def shared_presets() -> dict[str, dict[str, Any]]:
+    """``platform/presets.yaml``: preset name -> resources."""
+    try:
+        presets = yaml.safe_load(PRESETS_FILE.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise StudyError(f"{PRESETS_FILE}: cannot read the shared presets ({e})") from None
+    if not isinstance(presets, dict) or not all(isinstance(v, dict) for v in presets.values()):
+        raise StudyError(f"{PRESETS_FILE}: must map preset names to mappings of resources")
+    return presets
+
+
+def merged_presets(own: Any) -> dict[str, dict[str, Any]]:
+    """The shared presets with a study's own ``presets:`` merged over them: by name, key by key."""
+    if own is not None and not (isinstance(own, dict) and all(isinstance(v, dict) for v in own.values())):
+        raise StudyError(f"presets: a mapping of preset names to mappings of resources, got {own!r}")
+    presets = shared_presets()
+    for name, resources in (own or {}).items():
+        presets[name] = {**presets.get(name, {}), **resources}
+    return presets
 
 
 def _target(raw: Any, objectives: list[tuple[str, str]]) -> float | None:

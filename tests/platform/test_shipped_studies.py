@@ -1,7 +1,7 @@
 """Every study shipped in platform/studies/ loads and validates (schema, trainable's config keys, presets)."""
 import pytest
 
-from platform.study import known_studies, load_study
+from platform.study import known_studies, load_study, merged_presets
 from trainables.registry import TRAINABLES
 
 
@@ -16,7 +16,7 @@ def test_shipped_study_validates_with_every_preset(name):
     evaluator = TRAINABLES[study.trainable].evaluator_cls
     for metric, mode in study.objectives:  # reported every epoch, so Tune, ASHA and Train's checkpoints see them
         assert metric in evaluator.scalars and mode in ("min", "max")
-    for preset in study.raw["presets"]:
+    for preset in merged_presets(study.raw.get("presets")):
         assert load_study(name, preset=preset).preset == preset
     for param in study.search:
         param.to_optuna()

@@ -173,3 +173,22 @@ def test_target_is_resolved_and_reached_in_the_objectives_direction():
     assert not down("a", {"fid_image": 10.5}) and not down.stop_all()
     down("c", {"fid_image": 9.0})
     assert down.stop_all() and down.reached_by == "c"
+
+
+def test_presets_come_from_the_shared_file_and_a_study_amends_them(tmp_path):
+    from platform.study import merged_presets, shared_presets
+
+    shared = shared_presets()
+    assert {"local-cpu", "gpu"} <= set(shared) and shared["gpu"]["use_gpu"] is True
+    study = load_study("syncgan_semi")
+    assert "presets" not in study.raw and study.resources == shared["local-cpu"]
+    assert load_study("syncgan_semi", preset="gpu").resources == shared["gpu"]
+    amended = load_study("syncgan_semi", ["presets.local-cpu.max_concurrent_trials=1", "presets.big.num_workers=4"],
+                         preset="big")
+    assert amended.resources == {"num_workers": 4}
+    assert merged_presets({"local-cpu": {"max_concurrent_trials": 1}})["local-cpu"] == {
+        **shared["local-cpu"], "max_concurrent_trials": 1}
+    with pytest.raises(StudyError, match="presets.local-cpu: unknown key"):
+        load_study("syncgan_semi", ["presets.local-cpu.cpu=1"])
+    with pytest.raises(StudyError, match="preset 'tiny' is not defined"):
+        load_study("syncgan_semi", preset="tiny")
