@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 
-def _load_platform_package() -> None:
+def load_platform_package() -> None:
+    """Make `import platform` mean this project's package (benchmarks and scripts call it before importing from it)."""
     current = sys.modules.get("platform")
     if current is not None and hasattr(current, "__path__"):
         return  # already this project's package
@@ -26,28 +27,28 @@ def _load_platform_package() -> None:
 
 
 def tune() -> None:
-    _load_platform_package()
+    load_platform_package()
     from platform.tune import main
 
     raise SystemExit(main())
 
 
 def train() -> None:
-    _load_platform_package()
+    load_platform_package()
     from platform.train import main
 
     raise SystemExit(main())
 
 
 def report() -> None:
-    _load_platform_package()
+    load_platform_package()
     from platform.report import main
 
     raise SystemExit(main())
 
 
 def generate() -> None:
-    _load_platform_package()
+    load_platform_package()
     from platform.generate import main
 
     raise SystemExit(main())

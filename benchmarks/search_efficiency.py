@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import xmodal_cli  # noqa: E402  (run as a script: `platform` is the stdlib's until this loads ours)
 
-xmodal_cli._load_platform_package()
+xmodal_cli.load_platform_package()
 from platform.search import reaches  # noqa: E402
 
 METHODS = {

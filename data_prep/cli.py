@@ -12,15 +12,18 @@ import yaml
 from data_prep.corpora import CORPORA
 
 
+def parse_set(item: str) -> tuple[str, object]:
+    """``"logmel.hop_length=100"`` -> ("logmel.hop_length", 100): the key, and the value read as YAML
+    (every ``--set`` of the project's command lines is read by this)."""
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--set expects key=value, got {item!r}")
+    return key.strip(), yaml.safe_load(value) if value.strip() else None
+
+
 def parse_sets(items: list[str]) -> dict:
     """``["seed=3", "voices=[en, en-us]", "logmel.hop_length=100"]`` -> overrides (YAML values)."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set expects key=value, got {item!r}")
-        out[key.strip()] = yaml.safe_load(value) if value.strip() else None
-    return out
+    return dict(parse_set(item) for item in items)
 
 
 def _list() -> None:
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         _list()
         return 0
     if args.command == "inspect":
-        from data_prep.inspect import inspect
+        from data_prep.inspection import inspect
 
         try:
             res = inspect(args.corpus_dir, args.out, n=args.n, split=args.split)
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args) -> int:
-    from data_prep.inspect import read_manifest_any
+    from data_prep.inspection import read_manifest_any
     from data_prep.pipeline import build
 
     try:

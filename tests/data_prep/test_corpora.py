@@ -220,7 +220,7 @@ def test_file_uri_output_and_inspect(ray_local, mnist, tmp_path, capsys):
 
 
 def test_inspect_writes_wavs(ray_local, tmp_path):
-    from data_prep.inspect import inspect
+    from data_prep.inspection import inspect
 
     root = tmp_path / "inst"
     write_class_folder(root, per_class=2)

@@ -27,7 +27,7 @@ def test_stdlib_platform_functions_still_work():
 def test_console_script_loader_finds_the_project_package():
     code = (
         "import importlib, sys; import platform as std; assert not hasattr(std, '__path__');"
-        "import xmodal_cli; xmodal_cli._load_platform_package();"
+        "import xmodal_cli; xmodal_cli.load_platform_package();"
         "import platform.study; print(platform.study.known_studies())"
     )
     # run from another directory with only the stdlib `platform` importable first
