@@ -45,6 +45,8 @@ def fit(
     ``cfg.checkpoint_every_steps``, every N steps; rank 0's metrics carry the evaluation. ``train``
     is this rank's rows (a Ray Data shard); without it the rank reads its stride of the split.
     ``resume_dir`` continues from a checkpoint, mid-epoch included, on the same batch order.
+    Every report carries the epoch's mean training losses and ``labelled_share``, the mean share of
+    a batch's pairs whose pairing the model may use (about ``cfg.semi_rate``).
     ``hparams``: rank 0 writes TensorBoard's HParams record of the run when it starts (the config, and the
     ``eval/*`` scalars as its metrics) and marks it finished after the last epoch; off where another
     writer (Tune's logger) owns the directory's record.
@@ -84,7 +86,7 @@ def fit(
                 writer.flush()
                 log_progress(cfg, metrics, evaluator.progress(metrics))
         with tempfile.TemporaryDirectory() as tmp:
-            save_checkpoint(model, progress, config, tmp, rank)
+            save_checkpoint(model, progress, config, tmp, rank, trainable=spec.name)
             report(metrics, tmp)
 
     metrics: dict[str, float] = {}
@@ -98,6 +100,7 @@ def fit(
                                                  cfg.steps_per_epoch, device, start=progress.step_in_epoch):
                 for k, v in model.train_step(x_a, x_b, y, labelled, grad_hook).items():
                     sums[k] += v
+                sums["labelled_share"] += float(labelled.float().mean())
                 steps += 1
                 progress.step_in_epoch += 1
                 progress.global_step += 1
