@@ -37,6 +37,8 @@ import xmodal_cli  # noqa: E402  (run as a script: `platform` is the stdlib's un
 
 xmodal_cli.load_platform_package()
 
+from data_prep.atomic import write_text_atomic  # noqa: E402
+
 SEMI_RATES = (1.0, 0.4, 0.1)
 SYNC_GOALS = {1.0: 0.95, 0.4: 0.9, 0.1: 0.8}
 SYNC_SEED = {1.0: "paper Fig. 11a (MNIST<->Fashion)", 0.4: "≈ rate at 1.0 (paper)", 0.1: "below 0.4 (paper Fig. 11a)"}
@@ -233,9 +235,7 @@ def write_results(path: Path, exps: list[Experiment], budget: str, device: str, 
             lines += [f"`{e.key}` ({e.trainable}):", "", "```json", json.dumps(cfg, sort_keys=True), "```", ""]
     lines += ["## Provenance", "", "```json", json.dumps(prov, indent=2), "```", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, path)
+    write_text_atomic(path, "\n".join(lines))
 
 
 def main() -> int:

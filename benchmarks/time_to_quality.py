@@ -179,6 +179,7 @@ def plot(runs: list[dict], path: Path) -> None:
 
 
 def write_report(path: Path, runs: list[dict], summary: dict, meta: dict) -> None:
+    from data_prep.atomic import write_text_atomic
     from platform.provenance import write_json
 
     lines = [
@@ -215,9 +216,7 @@ def write_report(path: Path, runs: list[dict], summary: dict, meta: dict) -> Non
     lines += ["", f"git commit {meta['provenance']['git_commit']}, torch {meta['provenance']['versions']['torch']}, "
               f"{meta['provenance']['created_utc']}."]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
+    write_text_atomic(path, "\n".join(lines) + "\n")
     plot(runs, path.with_suffix(".png"))
     write_json(path.with_suffix(".json"), {**meta, "runs": runs})
 

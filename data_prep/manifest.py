@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from data_prep.atomic import write_text_atomic
 
 MANIFEST = "manifest.json"
 REQUIRED = ("corpus", "config", "config_hash", "splits", "image", "audio")
@@ -22,16 +23,8 @@ class CorpusDamaged(ValueError):
 
 
 def write_manifest(corpus_dir: str | Path, manifest: dict) -> Path:
-    """Write atomically (temp file + os.replace); a failed write leaves neither file behind."""
-    path = Path(corpus_dir) / MANIFEST
-    tmp = path.with_name(f".{MANIFEST}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Write atomically (``data_prep.atomic``): a failed write leaves the previous manifest, or none."""
+    return write_text_atomic(Path(corpus_dir) / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
 def load_manifest(corpus_dir: str | Path) -> dict:

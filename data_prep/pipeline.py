@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_prep import storage
+from data_prep.atomic import swap_directory
 from data_prep.corpora import (CORPORA, FashionSpokenConfig, InstrumentsConfig, MnistFashionConfig, MnistFsddConfig,
                                MnistRotatedConfig, MnistSpokenConfig, config_from_dict, config_hash, config_to_dict)
 from data_prep.features import IMAGE_SCALE, FoldedWaveConfig, LogMelConfig, featurize_batch, image_to_unit
@@ -107,7 +108,7 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
         _run_builder(name, cfg, chash, tmp, out_root / "_cache", t0)
         if damage is not None:
             _keep_judges(final, tmp)
-        _swap_in(tmp, final)
+        swap_directory(tmp, final)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         _raise_unrepaired(damage, e, name)
@@ -161,22 +162,6 @@ def _keep_judges(old: Path, new: Path) -> None:
     for f in old.glob("classifiers-*"):
         if f.is_file():
             shutil.copy2(f, new / f.name)
-
-
-def _swap_in(tmp: Path, final: Path) -> None:
-    """Replace ``final`` by ``tmp``; an old ``final`` is moved aside first, then removed."""
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        try:
-            os.replace(tmp, final)
-        except BaseException:
-            os.replace(old, final)  # put the previous corpus back
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
 
 
 # --------------------------------------------------------------------------- what builders produce

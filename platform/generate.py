@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import uuid
@@ -36,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from data_prep.atomic import swap_directory
 from trainables.sample_grid import class_name, judged_captions, to_uint8, translation_captions
 
 STATE_FILE = "state.pt"  # trainables.checkpoint.STATE_FILE
@@ -321,11 +321,7 @@ def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16,
             index.update(generate_audio_to_image(model, cfg, corpus_dir, manifest, tmp, n, seed))
         index["wav_written"] = any(p.suffix == ".wav" for p in tmp.rglob("*.wav"))
         (tmp / "index.json").write_text(json.dumps(index, indent=2))
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_directory(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from data_prep.atomic import write_text_atomic
 
 PACKAGES = ("torch", "torchvision", "torchaudio", "ray", "optuna", "pyarrow", "numpy", "librosa", "tensorboard")
 
@@ -36,13 +37,7 @@ def git_commit(repo: Path | None = None) -> str:
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write JSON atomically (temporary name, then rename); a failed write leaves neither file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(data, indent=2, default=str))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(data, indent=2, default=str))
 
 
 def provenance() -> dict[str, Any]:

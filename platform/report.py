@@ -28,7 +28,6 @@ import csv
 import io
 import json
 import math
-import os
 import shutil
 import sys
 import uuid
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from data_prep.atomic import atomic_path, swap_directory
 from platform.failures import error_reason, failure_line, failure_record, read_text
 from platform.storage import ENV_STORAGE, StorageError, connect, optuna_url, redact, results_location
 
@@ -162,8 +162,11 @@ def failure(row: "TrialRow", tune_trial_id: str | None) -> dict[str, Any]:
     return {**failure_record(trial_id, row.reason, where), "number": row.number, "config": row.params}
 
 
-def objective_names(run_infos: list[dict], n: int) -> list[str]:
-    """The objective metric names, from the study as recorded in run_info.json (else value_0...)."""
+def objective_names(run_infos: list[dict], n: int, recorded: list[str] | None = None) -> list[str]:
+    """The objective metric names: as the Optuna study records them (``recorded``, its ``metric_names``,
+    set by ``platform.search``), else from the study in run_info.json (older studies), else value_0..."""
+    if recorded and len(recorded) == n:
+        return list(recorded)
     for info in reversed(run_infos):
         raw = info.get("study", {})
         obj = raw.get("objectives", raw.get("objective"))
@@ -209,12 +212,6 @@ def format_table(rows: list[TrialRow], objectives: list[str], best_numbers: set[
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths)).rstrip() for b in body]
     return "\n".join(lines)
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_plots(study, out: Path, objectives: list[str]) -> dict[str, Any]:
@@ -267,9 +264,8 @@ def write_plots(study, out: Path, objectives: list[str]) -> dict[str, Any]:
                 try:
                     fig = getattr(vis, func)(study, **kwargs)
                     path = out / f"{name}.html"
-                    tmp = out / f".{name}.tmp-{uuid.uuid4().hex[:8]}.html"
-                    fig.write_html(str(tmp), include_plotlyjs="directory")
-                    os.replace(tmp, path)
+                    with atomic_path(path) as tmp:
+                        fig.write_html(str(tmp), include_plotlyjs="directory")
                     entry["html"] = path.name
                 except Exception as e:  # noqa: BLE001 - one plot's failure must not lose the report
                     entry["html_skipped"] = f"{type(e).__name__}: {e}"
@@ -285,9 +281,8 @@ def write_plots(study, out: Path, objectives: list[str]) -> dict[str, Any]:
                     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
                     plt.close(fig)
                     path = out / f"{name}.png"
-                    tmp = out / f".{name}.tmp-{uuid.uuid4().hex[:8]}.png"
-                    tmp.write_bytes(buf.getvalue())
-                    os.replace(tmp, path)
+                    with atomic_path(path) as tmp:
+                        tmp.write_bytes(buf.getvalue())
                     entry["png"] = path.name
                 except Exception as e:  # noqa: BLE001
                     entry["png_skipped"] = f"{type(e).__name__}: {e}"
@@ -332,10 +327,9 @@ def write_curves(tune_trials: list[TuneTrial], numbers: dict[str, int], objectiv
                 ax.grid(alpha=0.3)
                 ax.legend(fontsize=7, ncol=2)
                 fig.tight_layout()
-                tmp = out / f".{name}.tmp-{uuid.uuid4().hex[:8]}.png"
-                fig.savefig(tmp, dpi=100)
+                with atomic_path(out / f"{name}.png") as tmp:
+                    fig.savefig(tmp, dpi=100, format="png")
                 plt.close(fig)
-                os.replace(tmp, out / f"{name}.png")
                 entry["png"] = f"{name}.png"
             except ImportError as e:
                 entry["png_skipped"] = f"matplotlib is not installed ({e})"
@@ -344,9 +338,8 @@ def write_curves(tune_trials: list[TuneTrial], numbers: dict[str, int], objectiv
 
                 fig = go.Figure([go.Scatter(x=xs, y=ys, mode="lines+markers", name=lab) for lab, xs, ys in lines])
                 fig.update_layout(xaxis_title=label, yaxis_title=metric, title=f"{metric} against {label}")
-                tmp = out / f".{name}.tmp-{uuid.uuid4().hex[:8]}.html"
-                fig.write_html(str(tmp), include_plotlyjs="directory")
-                os.replace(tmp, out / f"{name}.html")
+                with atomic_path(out / f"{name}.html") as tmp:
+                    fig.write_html(str(tmp), include_plotlyjs="directory")
                 entry["html"] = f"{name}.html"
             except ImportError as e:
                 entry["html_skipped"] = f"plotly is not installed ({e})"
@@ -410,7 +403,7 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
     trials = sorted(ostudy.get_trials(deepcopy=False), key=lambda t: t.number)
     matched = match_trials(trials, tune_trials)
     directions = [d.name.lower() for d in ostudy.directions]
-    objectives = objective_names(run_infos, len(directions))
+    objectives = objective_names(run_infos, len(directions), ostudy.metric_names)
     rows = [TrialRow(t.number, t.state.name, list(t.values) if t.values is not None else None, dict(t.params),
                      failure_reason(t, matched.get(t.number)), matched.get(t.number)) for t in trials]
 
@@ -481,7 +474,7 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
             numbers = {str(tt.path): n for n, tt in matched.items()}
             index["plots"].update(write_curves(tune_trials, numbers, objectives, tmp / "plots"))
         (tmp / "report.json").write_text(json.dumps(index, indent=2, default=str))
-        _swap_into_place(tmp, study_dir / "best")
+        swap_directory(tmp, study_dir / "best")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -497,15 +490,6 @@ def _resolved_config(state_path: Path) -> dict[str, Any] | None:
         return torch.load(state_path, map_location="cpu", weights_only=True).get("config")
     except Exception:  # noqa: BLE001 - the copy is what matters; the config is a convenience
         return None
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    """Replace directory ``target`` by ``new`` with renames only (the old one is removed after)."""
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

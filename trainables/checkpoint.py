@@ -9,12 +9,13 @@ epoch), and ``step_in_epoch`` says how many of its batches were already trained 
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
+
+from data_prep.atomic import atomic_path
 
 STATE_FILE = "state.pt"
 
@@ -74,13 +75,8 @@ def save_checkpoint(model: Checkpointable, progress: Progress, config: dict, dir
 
 def _save(obj: Any, path: Path) -> None:
     """``torch.save`` under a temporary name, then rename: a failed write (full disk) leaves no file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def load_checkpoint(model: Checkpointable, directory: str | Path, rank: int = 0) -> Progress:

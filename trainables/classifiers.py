@@ -15,7 +15,6 @@ the corpus's train split (mnist_fashion_offline: all 60,000 Fashion-MNIST train 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from data_prep.atomic import atomic_path
 from trainables.data import load_split, read_manifest
 
 
@@ -262,13 +262,8 @@ def ensure_classifiers(corpus_dir: str | Path, force: bool = False, epochs_image
                "settings": {"epochs_image": epochs_image, "epochs_audio": epochs_audio, "seed": seed}}
     for target, write in ((path.with_suffix(".json"), lambda f: f.write_text(json.dumps(summary, indent=2))),
                           (path, lambda f: torch.save(state, f))):
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        try:
+        with atomic_path(target) as tmp:
             write(tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
     return path
 
 

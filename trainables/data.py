@@ -4,7 +4,6 @@ Rows: pair_id int64, label int64, image binary (uint8 HxW), audio binary (float1
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -14,16 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from data_prep.manifest import load_manifest as read_manifest  # noqa: F401  (the contract's one reader, re-exported)
 from data_prep.pairs import labelled_mask  # noqa: F401  (the corpus contract's rule, one copy, re-exported)
 
 COLUMNS = ["pair_id", "label", "image", "audio", "audio_id"]
-
-
-def read_manifest(corpus_dir: str | Path) -> dict:
-    path = Path(corpus_dir) / "manifest.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no manifest; build the corpus first (python -m data_prep build ...)")
-    return json.loads(path.read_text())
 
 
 def shapes(manifest: dict) -> tuple[tuple[int, int], tuple[int, int]]:
