@@ -222,11 +222,21 @@ def tell_stopped_trials(storage, study: Study, last_results: dict[str, dict]) ->
 
 
 def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> StudySearch:
-    """OptunaSearch for ``study`` on ``storage`` (an Optuna storage object), define-by-run space."""
-    try:
-        done = len(optuna.load_study(study_name=study.name, storage=storage).trials)
-    except KeyError:
-        done = 0
+    """OptunaSearch for ``study`` on ``storage`` (an Optuna storage object), define-by-run space.
+
+    The Optuna study is created here (OptunaSearch loads it) with its objectives' names recorded
+    (``study.metric_names``), so that ``platform.report`` and any reader of the storage see
+    ``sync_kappa`` where Optuna has ``values[0]``."""
+    import warnings
+
+    names = [m for m, _ in study.objectives]
+    ostudy = optuna.create_study(study_name=study.name, storage=storage, load_if_exists=True,
+                                 directions=["maximize" if d == "max" else "minimize" for _, d in study.objectives])
+    if ostudy.metric_names != names and len(ostudy.directions) == len(names):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ExperimentalWarning
+            ostudy.set_metric_names(names)
+    done = len(ostudy.trials)
     metric: Any = [m for m, _ in study.objectives] if study.multi_objective else study.metric
     mode: Any = [d for _, d in study.objectives] if study.multi_objective else study.mode
     return StudySearch(

@@ -48,17 +48,15 @@ def _searcher(study: Study, storage, errors=None) -> Any:
 
 
 def _scheduler(study: Study):
+    """Tune's scheduler for the study, from its resolved settings (``Study.resolved``, what
+    ``--dry-run`` prints): ASHA on epochs (a run that checkpoints every N steps reports fractional
+    epochs too), or FIFO."""
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-    if study.scheduler.get("type", "asha") == "fifo":
+    settings = dict(study.resolved()["scheduler"])
+    if settings.pop("type") == "fifo":
         return FIFOScheduler()
-    metric, mode = study.scheduler_objective()  # the objective, or scheduler.metric in a multi-objective study
-    # time in epochs, not reports: a run that checkpoints every N steps reports fractional epochs too
-    return ASHAScheduler(
-        metric=metric, mode=mode, time_attr="epoch", max_t=int(study.scheduler.get("max_t", study.config.get("epochs", 5))),
-        grace_period=int(study.scheduler.get("grace_period", 1)),
-        reduction_factor=float(study.scheduler.get("reduction_factor", 2)),
-    )
+    return ASHAScheduler(**settings)
 
 
 def _checkpoint_score(study: Study) -> dict[str, str]:

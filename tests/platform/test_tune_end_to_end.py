@@ -37,7 +37,9 @@ def test_tiny_study_end_to_end(ray_local, tiny_study_yaml, shared_data_root, tmp
     assert Path(summary["best"]["checkpoint"]).is_dir()
 
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'results' / 'tiny_study' / 'optuna.db'}")
-    trials = optuna.load_study(study_name="tiny_study", storage=storage).trials
+    ostudy = optuna.load_study(study_name="tiny_study", storage=storage)
+    assert ostudy.metric_names == ["sync_rate"]  # the objective's name, recorded in the study
+    trials = ostudy.trials
     assert len(trials) == 3
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     assert {"lr_g", "semi_rate"} <= set(trials[0].params)

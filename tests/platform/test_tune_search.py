@@ -11,6 +11,8 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from http_apis import wsgi_get
+from optuna_dashboard import wsgi
 from tiny_study import TINY_STUDY
 
 from platform.study import load_study
@@ -71,6 +73,15 @@ def test_grid_search_records_a_diverging_trial_as_failed_and_goes_on(ray_local, 
     assert bad.state == optuna.trial.TrialState.FAIL and "diverged" in bad.user_attrs["fail_reason"], bad.user_attrs
     assert good.state == optuna.trial.TrialState.COMPLETE and "fail_reason" not in good.user_attrs
     assert {"grid_id"} <= set(good.system_attrs) and good.user_attrs["tune_trial_id"]
+    # what optuna-dashboard shows of the storage platform.tune wrote: the failed trial and its reason
+    app = wsgi(f"sqlite:///{results / 'tiny_grid_nan' / 'optuna.db'}")
+    status, listing = wsgi_get(app, "/api/studies")
+    [listed] = [s for s in listing["study_summaries"] if s["study_name"] == "tiny_grid_nan"]
+    status, detail = wsgi_get(app, f"/api/studies/{listed['study_id']}")
+    assert status.startswith("200") and sorted(t["state"] for t in detail["trials"]) == ["Complete", "Fail"]
+    [shown] = [t for t in detail["trials"] if t["state"] == "Fail"]
+    reason = {a["key"]: a["value"] for a in shown["user_attrs"]}["fail_reason"]
+    assert reason == bad.user_attrs["fail_reason"] and reason.startswith("FloatingPointError: SyncGAN diverged")
     print_summary({**summary, "optuna_storage": "sqlite"})
     (line,) = [ln for ln in capfd.readouterr().out.splitlines() if ln.startswith("failed:")]
     assert "FloatingPointError: SyncGAN diverged" in line and failure["error_file"] in line
@@ -95,6 +106,7 @@ def test_multi_objective_study_with_a_conditional_parameter(ray_local, shared_da
 
     ostudy = _optuna_trials(results, "tiny_pareto")
     assert [d.name for d in ostudy.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert ostudy.metric_names == ["sync_rate", "fid_image"]
     trials = ostudy.trials
     assert all(t.state == optuna.trial.TrialState.COMPLETE and len(t.values) == 2 for t in trials)
     for t in trials:  # the conditional parameter exists exactly when its condition holds
@@ -127,7 +139,9 @@ def test_target_ends_the_search_at_the_first_trial_that_reaches_it(ray_local, sh
     summary = run(study, results, shared_data_root, name="target")
     assert summary["target_reached"] is True and summary["interrupted"] is False, summary
     assert summary["trials"] == 1 and summary["trial_states"] == {"TERMINATED": 1}, summary
-    assert summary["best"]["metrics"]["epoch"] < 3  # stopped, not run to its last epoch
+    # stopped on its first report: Tune takes one result at a time (TUNE_RESULT_BUFFER_LENGTH 1) and asks
+    # the stopper before it asks for the next, so a later epoch the worker went on to is never recorded
+    assert summary["best"]["metrics"]["epoch"] == 1
     trials = _optuna_trials(results, "tiny_target").trials
     assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE]
     print_summary({**summary, "optuna_storage": "sqlite"})
