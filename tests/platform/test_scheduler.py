@@ -1,0 +1,79 @@
+"""The study's scheduler: the ASHA Tune gets (metric, mode, rungs) and trials it really stops."""
+from __future__ import annotations
+
+import copy
+import json
+
+import optuna
+import pytest
+import yaml
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from tiny_study import TINY_STUDY
+
+from platform.study import load_study, validate
+from platform.tune import _scheduler, run
+
+
+def _study(**changes):
+    raw = copy.deepcopy(TINY_STUDY)
+    raw.update(changes)
+    return validate(raw, "tiny_study")
+
+
+def _rungs(scheduler: ASHAScheduler) -> list[int]:
+    return sorted(milestone for milestone, _ in scheduler._brackets[0]._rungs)  # noqa: SLF001
+
+
+def test_asha_gets_the_studys_objective_epochs_and_rungs():
+    asha = _scheduler(_study(scheduler={"type": "asha", "grace_period": 2, "reduction_factor": 3, "max_t": 7}))
+    assert isinstance(asha, ASHAScheduler)
+    assert (asha._metric, asha._mode, asha._time_attr) == ("sync_rate", "max", "epoch")  # noqa: SLF001
+    assert asha._max_t == 7 and asha._reduction_factor == 3  # noqa: SLF001
+    assert _rungs(asha) == [2, 6]  # grace 2, then x3 below max_t
+
+    default = _scheduler(_study(config={**TINY_STUDY["config"], "epochs": 9}, scheduler={"type": "asha"}))
+    assert default._max_t == 9 and default._reduction_factor == 2 and _rungs(default) == [1, 2, 4, 8]  # noqa: SLF001
+
+    minimize = _scheduler(_study(objective={"metric": "fid_image", "mode": "min"}))
+    assert (minimize._metric, minimize._mode) == ("fid_image", "min")  # noqa: SLF001
+
+    multi = _scheduler(_study(objective=[{"metric": "sync_rate", "mode": "max"}, {"metric": "fid_image", "mode": "min"}],
+                              scheduler={"type": "asha", "metric": "fid_image"}))
+    assert (multi._metric, multi._mode) == ("fid_image", "min")  # noqa: SLF001
+
+    assert isinstance(_scheduler(_study(scheduler={"type": "fifo"})), FIFOScheduler)
+
+
+@pytest.mark.slow
+def test_asha_stops_the_trial_that_falls_behind_and_optuna_keeps_its_last_value(ray_local, shared_data_root, tmp_path):
+    """Two grid trials, one at a time (grid seed 1 samples 2e-3 first): the discriminators' learning
+    rate 2e-3 (good) and 1e-9 (they do not learn), minimizing the image discriminator's loss, ASHA rungs at epochs 1 and 2 of 4. The
+    trial that reaches a rung behind the other is stopped there: its last epoch is below max_t, and
+    Optuna holds its last reported value as a COMPLETE trial. (Run with scheduler.type fifo, both
+    trials run to epoch 4 and the test fails.)"""
+    raw = copy.deepcopy(TINY_STUDY)
+    raw["config"].update(epochs=4, transfer_samples=0)
+    raw.update(search={"lr_d": {"choice": [2e-3, 1e-9]}}, searcher={"type": "grid", "seed": 1}, num_samples=None,
+               objective={"metric": "loss_d_image", "mode": "min"},
+               scheduler={"type": "asha", "grace_period": 1, "reduction_factor": 2})
+    path = tmp_path / "tiny_asha.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    results = tmp_path / "results"
+    summary = run(load_study(str(path)), results, shared_data_root, name="asha")
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{results / 'tiny_asha' / 'optuna.db'}")
+    trials = sorted(optuna.load_study(study_name="tiny_asha", storage=storage).trials, key=lambda t: t.number)
+    assert [t.params["lr_d"] for t in trials] == [2e-3, 1e-9], "the grid's order changed: the first trial must be the good one"
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    experiment = results / "tiny_asha" / "asha"
+    last_rows = {}
+    for params in experiment.glob("*/params.json"):
+        rows = [json.loads(line) for line in (params.parent / "result.json").read_text().splitlines() if line.strip()]
+        last_rows[json.loads(params.read_text())["lr_d"]] = rows[-1]
+    good, bad = last_rows[2e-3], last_rows[1e-9]
+    assert good["epoch"] == 4
+    assert bad["epoch"] < 4, f"ASHA did not stop the trial whose discriminators do not learn: {bad['epoch']}"
+    assert bad["loss_d_image"] > good["loss_d_image"]
+    assert trials[1].value == pytest.approx(bad["loss_d_image"])  # the value it had when stopped
+    assert summary["trial_states"] == {"TERMINATED": 2}
+    assert summary["best"]["config"] == {"lr_d": 2e-3}
