@@ -228,6 +228,7 @@ def main() -> None:
     import data_prep
     from platform.provenance import provenance
     from trainables.classifiers import ensure_classifiers
+    from trainables.data import read_manifest
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default="mnist_spoken")
@@ -267,7 +268,7 @@ def main() -> None:
     corpus_dir = Path(data_prep.build(args.corpus, args.data, overrides))
     clf = ensure_classifiers(corpus_dir, epochs_image=args.judge_epochs[0], epochs_audio=args.judge_epochs[1])
     judges = json.loads(clf.with_suffix(".json").read_text())
-    n_classes = len(json.loads((corpus_dir / "manifest.json").read_text())["classes"]["image"])
+    n_classes = len(read_manifest(corpus_dir)["classes"]["image"])
     known = configurations()
     unknown = [c for c in args.configs if c not in known]
     if unknown:

@@ -229,16 +229,16 @@ def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> 
     ``sync_kappa`` where Optuna has ``values[0]``."""
     import warnings
 
-    names = [m for m, _ in study.objectives]
+    names, modes = [m for m, _ in study.objectives], [d for _, d in study.objectives]
     ostudy = optuna.create_study(study_name=study.name, storage=storage, load_if_exists=True,
-                                 directions=["maximize" if d == "max" else "minimize" for _, d in study.objectives])
+                                 directions=["maximize" if d == "max" else "minimize" for d in modes])
     if ostudy.metric_names != names and len(ostudy.directions) == len(names):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ExperimentalWarning
             ostudy.set_metric_names(names)
     done = len(ostudy.trials)
-    metric: Any = [m for m, _ in study.objectives] if study.multi_objective else study.metric
-    mode: Any = [d for _, d in study.objectives] if study.multi_objective else study.mode
+    metric: Any = names if study.multi_objective else study.metric
+    mode: Any = modes if study.multi_objective else study.mode
     return StudySearch(
         space=SearchSpace(study.search, grid=study.searcher.get("type") == "grid"), metric=metric, mode=mode,
         sampler=make_sampler(study, done), study_name=study.name, storage=storage, errors=errors,
