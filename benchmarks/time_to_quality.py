@@ -226,7 +226,7 @@ def main() -> None:
 
     xmodal_cli.load_platform_package()
     import data_prep
-    from platform.provenance import provenance
+    from platform.provenance import provenance, write_json
     from trainables.classifiers import ensure_classifiers
     from trainables.data import read_manifest
 
@@ -279,23 +279,26 @@ def main() -> None:
             for seed in args.seeds for name in args.configs
             for rate in (args.paper_rates or args.rates if name == "paper" else args.rates)]
     started, prov = time.time(), provenance()  # the commit the runs start from
-    runs = []
-    with mp.get_context("spawn").Pool(args.parallel, maxtasksperchild=1) as pool:
-        for r in pool.imap_unordered(run_one, jobs):
-            runs.append(r)
-            hit = r["reached"]["0.9"]
-            print(f"{r['name']} rate {r['rate']} seed {r['seed']}: 0.9 at "
-                  f"{'%.0f s (step %d)' % (hit['seconds'], hit['step']) if hit else 'never'}, "
-                  f"last {r['last'].get('sync_rate', math.nan):.3f} at {r['last'].get('seconds', 0):.0f} s", flush=True)
-    summary = summarize(runs, TARGETS, n_classes)
     meta = {"command": " ".join([".venv/bin/python benchmarks/time_to_quality.py", *sys.argv[1:]]),
             "corpus": corpus_dir.name, "judges": judges["test_accuracy"],
             "sync_rate_real": judges["sync_rate_real"],  # recorded with the judges (ensure_classifiers)
             "eval_samples": args.eval_samples, "eval_every": args.eval_every, "budget": args.budget, "stop_at": args.stop_at,
             "n_classes": n_classes,
-            "seeds": args.seeds, "configurations": {n: known[n] for n in args.configs},
-            "wall_minutes": (time.time() - started) / 60, "provenance": prov}
-    write_report(args.out, runs, summary, meta)
+            "seeds": args.seeds, "configurations": {n: known[n] for n in args.configs}, "provenance": prov}
+    # every finished run is kept at once: an interrupted benchmark's report is written with --from-json
+    partial = args.out.with_suffix(".partial.json")
+    runs = []
+    with mp.get_context("spawn").Pool(args.parallel, maxtasksperchild=1) as pool:
+        for r in pool.imap_unordered(run_one, jobs):
+            runs.append(r)
+            write_json(partial, {**meta, "wall_minutes": (time.time() - started) / 60, "runs": runs})
+            hit = r["reached"]["0.9"]
+            print(f"{r['name']} rate {r['rate']} seed {r['seed']}: 0.9 at "
+                  f"{'%.0f s (step %d)' % (hit['seconds'], hit['step']) if hit else 'never'}, "
+                  f"last {r['last'].get('sync_rate', math.nan):.3f} at {r['last'].get('seconds', 0):.0f} s", flush=True)
+    summary = summarize(runs, TARGETS, n_classes)
+    write_report(args.out, runs, summary, {**meta, "wall_minutes": (time.time() - started) / 60})
+    partial.unlink(missing_ok=True)
     for (name, rate), row in summary.items():
         print(f"{name} @ {rate}: s to 0.9 median {_fmt_s(row[0.9]['seconds'])} ({row[0.9]['hits']}/{len(row['seeds'])} hit), "
               f"best {row['best'][0]:.3f}")
