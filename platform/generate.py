@@ -262,7 +262,8 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
     return index
 
 
-def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: int, seed: int) -> dict[str, Any]:
+def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: int, seed: int,
+                            transfer_steps: int | None = None, transfer_n: int | None = None) -> dict[str, Any]:
     from trainables.data import load_split
 
     audio = manifest.get("audio", {})
@@ -296,6 +297,10 @@ def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: P
     return {"from_audio": {"grid": grid, "items": items}, **({"judges": no_judges} if no_judges else {})}
 
 
+SAMPLES = {"pairs": generate_syncgan, "audio_to_image": generate_audio_to_image}
+"""``Trainable.samples`` -> the writer of that kind of samples (the transfer arguments: pairs only)."""
+
+
 def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16, seed: int = 0,
              corpus: str | Path | None = None, transfer_steps: int | None = None,
              transfer_n: int | None = None) -> dict[str, Any]:
@@ -315,10 +320,10 @@ def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16,
     try:
         index: dict[str, Any] = {"checkpoint": str(ckpt_dir.resolve()), "trainable": name, "corpus_dir": str(corpus_dir),
                                  "corpus": manifest.get("corpus"), "n": n, "seed": seed}
-        if name == "syncgan":
-            index.update(generate_syncgan(model, cfg, corpus_dir, manifest, tmp, n, seed, transfer_steps, transfer_n))
-        else:
-            index.update(generate_audio_to_image(model, cfg, corpus_dir, manifest, tmp, n, seed))
+        from trainables.registry import get_trainable
+
+        write = SAMPLES[get_trainable(name).samples]
+        index.update(write(model, cfg, corpus_dir, manifest, tmp, n, seed, transfer_steps, transfer_n))
         index["wav_written"] = any(p.suffix == ".wav" for p in tmp.rglob("*.wav"))
         (tmp / "index.json").write_text(json.dumps(index, indent=2))
         swap_directory(tmp, out)

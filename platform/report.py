@@ -9,6 +9,7 @@ and writes ``results/<study>/best/``:
 - ``config.json`` and ``config.yaml``: the best trial's number, values, searched params, the
   study's fixed config and the trainable's resolved config (from the checkpoint);
 - ``checkpoint/``: the best trial's best checkpoint (by the objective), copied;
+- ``lineage.csv`` (a PBT study): which trial cloned which, at which epoch, with which new settings;
 - ``trials.csv`` and ``report.json``: the table, and an index of everything written;
 - ``plots/``: optimization history, parameter importances, parallel coordinates (and the Pareto
   front of a multi-objective study) as HTML (plotly, its script once in ``plotly.min.js``, works
@@ -187,7 +188,8 @@ def best_checkpoint(tune: TuneTrial, metric: str, maximize: bool) -> Path | None
     if scored:
         best = max(scored, key=lambda s: (s[0] if maximize else -s[0], s[1]))
         return best[2]
-    on_disk = sorted(tune.path.glob("train/**/checkpoint_*/state.pt"), key=lambda p: (p.stat().st_mtime, str(p)))
+    on_disk = sorted([*tune.path.glob("train/**/checkpoint_*/state.pt"), *tune.path.glob("checkpoint_*/state.pt")],
+                     key=lambda p: (p.stat().st_mtime, str(p)))  # Train's checkpoints; a PBT trial's own
     return on_disk[-1].parent if on_disk else None
 
 
@@ -469,6 +471,14 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
             index["files"].update(config_json="config.json", config_yaml="config.yaml")
         else:
             index["best_missing"] = f"study {study_name!r} has no COMPLETE trial"
+        pbt = pbt_lineage(matched)
+        if pbt:
+            with open(tmp / "lineage.csv", "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=["epoch", "trial", "from", "cloned", "config"])
+                w.writeheader()
+                w.writerows({**e, "config": json.dumps(e["config"])} for e in pbt)
+            index["lineage"] = pbt
+            index["files"]["lineage"] = "lineage.csv"
         if plots:
             index["plots"] = write_plots(ostudy, tmp / "plots", objectives)
             numbers = {str(tt.path): n for n, tt in matched.items()}
@@ -481,6 +491,16 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
     index["table"] = table
     index["best_dir"] = str(study_dir / "best")
     return index
+
+
+def pbt_lineage(matched: dict[int, TuneTrial]) -> list[dict[str, Any]]:
+    """A PBT study's clones and resumes (``platform.pbt.lineage``), trials named by Optuna number."""
+    import pyarrow.fs
+
+    from platform.pbt import lineage, read_lineage
+
+    local = pyarrow.fs.LocalFileSystem()
+    return lineage([(str(n), str(t.path), read_lineage(local, str(t.path))) for n, t in sorted(matched.items())])
 
 
 def _resolved_config(state_path: Path) -> dict[str, Any] | None:
@@ -527,6 +547,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"what it means: {index['meaning']}")
     else:
         print(f"\n{index['best_missing']}")
+    if index.get("lineage"):
+        from platform.pbt import lineage_lines
+
+        print("PBT lineage (trials by number):")
+        for line in lineage_lines(index["lineage"]):
+            print("  " + line)
     if "checkpoint_missing" in index:
         print(f"warning: {index['checkpoint_missing']}", file=sys.stderr)
     for name, entry in index.get("plots", {}).items():

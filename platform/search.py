@@ -221,12 +221,10 @@ def tell_stopped_trials(storage, study: Study, last_results: dict[str, dict]) ->
     return told
 
 
-def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> StudySearch:
-    """OptunaSearch for ``study`` on ``storage`` (an Optuna storage object), define-by-run space.
-
-    The Optuna study is created here (OptunaSearch loads it) with its objectives' names recorded
-    (``study.metric_names``), so that ``platform.report`` and any reader of the storage see
-    ``sync_kappa`` where Optuna has ``values[0]``."""
+def optuna_study(study: Study, storage) -> optuna.Study:
+    """The study's Optuna study on ``storage`` (an Optuna storage object), created if new, with its
+    objectives' names recorded (``study.metric_names``), so that ``platform.report`` and any reader of
+    the storage see ``sync_kappa`` where Optuna has ``values[0]``."""
     import warnings
 
     names, modes = [m for m, _ in study.objectives], [d for _, d in study.objectives]
@@ -236,7 +234,24 @@ def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ExperimentalWarning
             ostudy.set_metric_names(names)
+    return ostudy
+
+
+def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> StudySearch:
+    """OptunaSearch for ``study`` on ``storage`` (an Optuna storage object), define-by-run space, on the
+    Optuna study ``optuna_study`` creates."""
+    names, modes = [m for m, _ in study.objectives], [d for _, d in study.objectives]
+    ostudy = optuna_study(study, storage)
     done = len(ostudy.trials)
+    cover = study.searcher.get("cover")
+    if cover:  # each value first, once per Optuna study (a value some trial already has is skipped)
+        param = next(p for p in study.search if p.name == cover)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ExperimentalWarning (skip_if_exists)
+            for value in param.args:
+                ostudy.enqueue_trial({cover: value}, skip_if_exists=True)
     metric: Any = names if study.multi_objective else study.metric
     mode: Any = modes if study.multi_objective else study.mode
     return StudySearch(

@@ -32,15 +32,32 @@ evaluator's scalars, its final scalars with FIFO only, or a training ``loss*``).
 
 Searchers (``searcher.type``): ``optuna_tpe`` (single and multi-objective), ``random``, ``grid``
 (Optuna's GridSampler, so grid trials land in the Optuna storage too) and ``nsga2`` (Optuna's
-NSGAIISampler, ``population_size``), all through Ray's OptunaSearch.
+NSGAIISampler, ``population_size``), all through Ray's OptunaSearch. ``searcher.cover: <parameter>``
+(a searched ``choice``): the study's first trials take each of its values in turn (Optuna's
+``enqueue_trial``, once per Optuna study), the sampler drawing the other settings; a label-budget study
+covers every ``semi_rate`` so that each budget has a trial before TPE concentrates.
+
+A cost objective: with two objectives of which the second is minimized (``label_budget``, the share
+of paired training data), the summary also answers the trade-off: the best trial at each value of the
+cost, and the smallest cost whose best trial comes within ``tolerance`` (default 0.02) of the best
+first objective.
 
 Target (``target: <value>``, single objective only): the whole search stops once a trial reports the
 objective at or beyond this value (``>=`` for max, ``<=`` for min); running trials are stopped and
 kept, no new trial starts, and the summary says ``target_reached`` (the run is not ``interrupted``).
 
-Schedulers (``scheduler.type``): ``asha`` or ``fifo``. ASHA stops trials on one metric: the
-objective for a single-objective study; with several objectives give ``scheduler.metric`` (and
-``scheduler.mode`` unless the metric is one of the objectives), or use ``fifo``.
+Schedulers (``scheduler.type``): ``asha``, ``pbt`` or ``fifo``. ASHA and PBT rank trials on one
+metric: the objective for a single-objective study; with several objectives give ``scheduler.metric``
+(and ``scheduler.mode`` unless the metric is one of the objectives), or use ``fifo``.
+
+``pbt`` is population-based training (Ray's ``PopulationBasedTraining``, ``platform.pbt``): ``num_samples``
+trials start from random draws of the search space (``searcher: {type: random, seed}``, the default
+under PBT: Ray's PBT takes no search algorithm); every ``perturbation_interval`` epochs a trial in the
+bottom ``quantile_fraction`` clones the checkpoint of one in the top and goes on with its settings
+mutated (each searched setting resampled with ``resample_probability``, else multiplied by 0.8 or 1.2,
+or moved to a neighbouring choice; kept within the search range), all trials in step when ``synch``.
+The mutations are the search space; conditional parameters are not allowed, and a trial trains in one
+process (the preset's ``num_workers`` must be 1).
 """
 from __future__ import annotations
 
@@ -58,11 +75,14 @@ PRESETS_FILE = Path(__file__).resolve().parent / "presets.yaml"
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
 PARAM_KEYS = ("when", "grid")
 SEARCHERS = ("optuna_tpe", "random", "grid", "nsga2")
-SEARCHER_KEYS = {"type", "seed", "n_startup_trials", "population_size"}
-SCHEDULER_KEYS = {"type", "grace_period", "reduction_factor", "max_t", "metric", "mode"}
+SEARCHER_KEYS = {"type", "seed", "n_startup_trials", "population_size", "cover"}
+SCHEDULER_TYPES = ("asha", "pbt", "fifo")
+SCHEDULER_KEYS = {"type", "grace_period", "reduction_factor", "max_t", "metric", "mode",
+                  "perturbation_interval", "quantile_fraction", "resample_probability", "synch"}
+PBT_DEFAULTS = {"perturbation_interval": 2, "quantile_fraction": 0.25, "resample_probability": 0.25, "synch": False}
 TOP_KEYS = {
     "description", "trainable", "corpus", "config", "search", "objective", "num_samples",
-    "scheduler", "searcher", "presets", "preset", "classifiers", "storage", "target",
+    "scheduler", "searcher", "presets", "preset", "classifiers", "storage", "target", "tolerance",
 }
 RESOURCE_KEYS = {
     "trial_cpus", "num_workers", "cpus_per_worker", "use_gpu", "gpus_per_worker", "max_concurrent_trials", "startup_retries",
@@ -147,6 +167,8 @@ class Study:
     """Every objective as (metric, mode); the first is ``metric``/``mode``."""
     target: float | None = None
     """Stop the whole search once a trial's objective reaches this value (single objective only)."""
+    tolerance: float = 0.02
+    """A cost study's answer: the smallest cost whose best trial is within this of the best first objective."""
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -155,6 +177,11 @@ class Study:
     @property
     def multi_objective(self) -> bool:
         return len(self.objectives) > 1
+
+    @property
+    def cost_objective(self) -> str | None:
+        """The second of exactly two objectives when it is minimized (a cost such as ``label_budget``)."""
+        return self.objectives[1][0] if len(self.objectives) == 2 and self.objectives[1][1] == "min" else None
 
     def resolved(self) -> dict[str, Any]:
         """What the search will use, defaults filled in (printed by ``--dry-run``)."""
@@ -166,6 +193,8 @@ class Study:
             searcher["population_size"] = int(self.searcher.get("population_size", 50))
         if kind == "grid":
             searcher["grid"] = {p.name: p.grid_values() for p in self.search}
+        if "cover" in self.searcher:
+            searcher["cover"] = self.searcher["cover"]
         sched = self.scheduler.get("type", "asha")
         scheduler: dict[str, Any] = {"type": sched}
         if sched == "asha":
@@ -174,15 +203,20 @@ class Study:
                              max_t=int(self.scheduler.get("max_t", self.config.get("epochs", 5))),
                              grace_period=int(self.scheduler.get("grace_period", 1)),
                              reduction_factor=float(self.scheduler.get("reduction_factor", 2)))
+        if sched == "pbt":
+            metric, mode = self.scheduler_objective()
+            scheduler.update(metric=metric, mode=mode, time_attr="epoch",
+                             **{k: self.scheduler.get(k, v) for k, v in PBT_DEFAULTS.items()})
         space = {}
         for p in self.search:
             space[p.name] = {p.kind: p.args, **({"when": p.when} if p.when else {}),
                              **({"grid": p.grid} if p.grid is not None else {})}
         return {"objectives": [{"metric": m, "mode": d} for m, d in self.objectives], "target": self.target,
+                **({"tolerance": self.tolerance} if self.cost_objective else {}),
                 "searcher": searcher, "scheduler": scheduler, "num_samples": self.num_samples, "search": space}
 
     def scheduler_objective(self) -> tuple[str, str]:
-        """The (metric, mode) ASHA stops trials on: ``scheduler.metric``/``mode``, else the objective."""
+        """The (metric, mode) ASHA and PBT rank trials on: ``scheduler.metric``/``mode``, else the objective."""
         metric = self.scheduler.get("metric")
         if metric is None:
             return self.metric, self.mode
@@ -190,9 +224,10 @@ class Study:
         return metric, mode
 
 
-def add_study_arguments(parser, study_flag: str, example: str) -> None:
-    """The arguments platform.tune and platform.train share: which study, overrides, preset, where."""
-    parser.add_argument(study_flag, required=True, dest="study",
+def add_study_arguments(parser, example: str, *aliases: str) -> None:
+    """The arguments platform.tune and platform.train share: which study (``--study``, plus older
+    spellings in ``aliases``), overrides, preset, where."""
+    parser.add_argument("--study", *aliases, required=True, dest="study",
                         help=f"a study name ({', '.join(known_studies())}) or a YAML path")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help=f"override a study key, e.g. {example}")
@@ -255,8 +290,10 @@ def load_study(
         raise StudyError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):
         raise StudyError(f"{path}: a study must be a YAML mapping")
-    if single_run:
+    if single_run:  # one run: no space, nothing to search or schedule
         raw.pop("search", None)
+        raw.pop("searcher", None)
+        raw["scheduler"] = {"type": "fifo"}
     raw = apply_overrides(raw, overrides or [])
     return validate(raw, name=path.stem, source=str(path), preset=preset)
 
@@ -409,7 +446,9 @@ def _objectives(raw: Any, trainable: str, evaluator) -> list[tuple[str, str]]:
     if not items:
         raise StudyError("objective: an empty list; give {metric, mode} or a list of them")
     out: list[tuple[str, str]] = []
-    known = (*evaluator.scalars, *evaluator.final_scalars)
+    from trainables.loop import LOOP_METRICS
+
+    known = (*evaluator.scalars, *evaluator.final_scalars, *LOOP_METRICS)
     for i, item in enumerate(items):
         where = f"objective[{i}]" if isinstance(raw, list) else "objective"
         if not isinstance(item, dict):
@@ -434,35 +473,83 @@ def _scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evalua
     scheduler = dict(raw or {"type": "asha"})
     _unknown("scheduler", scheduler, SCHEDULER_KEYS)
     scheduler.setdefault("type", "asha")
-    if scheduler["type"] not in ("asha", "fifo"):
-        raise StudyError(f"scheduler.type: {scheduler['type']!r} must be 'asha' or 'fifo'")
+    kind = scheduler["type"]
+    if kind not in SCHEDULER_TYPES:
+        raise StudyError(f"scheduler.type: {kind!r} must be one of {list(SCHEDULER_TYPES)}")
     final = [m for m, _ in objectives if m in evaluator.final_scalars]
-    if scheduler["type"] == "fifo":  # every trial runs to its last epoch (final scalars included)
+    if kind == "fifo":  # every trial runs to its last epoch (final scalars included)
         return scheduler
+    name = {"asha": "ASHA stops", "pbt": "PBT ranks"}[kind]
     if final:
-        raise StudyError(f"objective: {final} are only reported at the last epoch; ASHA stops trials before it "
+        raise StudyError(f"objective: {final} are only reported at the last epoch; {name} trials before it "
                          "(use scheduler.type: fifo)")
-    max_t = scheduler.get("max_t", config.get("epochs", 5))
-    if int(scheduler.get("grace_period", 1)) > int(max_t):
-        raise StudyError(f"scheduler.grace_period {scheduler.get('grace_period')} exceeds max_t {max_t} "
-                         "(scheduler.max_t, else config.epochs)")
+    if kind == "pbt":
+        _pbt_settings(scheduler, config)
+    else:
+        max_t = scheduler.get("max_t", config.get("epochs", 5))
+        if int(scheduler.get("grace_period", 1)) > int(max_t):
+            raise StudyError(f"scheduler.grace_period {scheduler.get('grace_period')} exceeds max_t {max_t} "
+                             "(scheduler.max_t, else config.epochs)")
     metric, mode = scheduler.get("metric"), scheduler.get("mode")
     if metric is None:
         if mode is not None:
             raise StudyError("scheduler.mode: give scheduler.metric with it")
         if len(objectives) > 1:
-            raise StudyError(f"scheduler: ASHA stops trials on one metric, and this study has {len(objectives)} objectives "
+            raise StudyError(f"scheduler: {name} trials on one metric, and this study has {len(objectives)} objectives "
                              f"({', '.join(m for m, _ in objectives)}); set scheduler.metric (and scheduler.mode) "
                              "or use scheduler.type: fifo")
         return scheduler
-    if metric not in evaluator.scalars and not str(metric).startswith("loss"):
+    from trainables.loop import LOOP_METRICS
+
+    if metric not in (*evaluator.scalars, *LOOP_METRICS) and not str(metric).startswith("loss"):
         raise StudyError(f"scheduler.metric: {metric!r} is not reported every epoch; "
-                         f"metrics: {list(evaluator.scalars)} or a training loss_*")
+                         f"metrics: {[*evaluator.scalars, *LOOP_METRICS]} or a training loss_*")
     if mode is None and metric not in dict(objectives):
         raise StudyError(f"scheduler.mode: required ('min' or 'max'): {metric!r} is not one of the objectives")
     if mode is not None and mode not in ("min", "max"):
         raise StudyError(f"scheduler.mode: {mode!r} must be 'min' or 'max'")
     return scheduler
+
+
+def _pbt_settings(scheduler: dict[str, Any], config: dict) -> None:
+    """PBT's own settings: an interval within the run, fractions within Ray's bounds."""
+    def number(key: str) -> float:
+        value = _number(scheduler.get(key, PBT_DEFAULTS[key]))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise StudyError(f"scheduler.{key}: a number, got {scheduler.get(key)!r}")
+        return float(value)
+
+    interval, epochs = number("perturbation_interval"), int(config.get("epochs", 5))
+    if not 0 < interval < epochs:
+        raise StudyError(f"scheduler.perturbation_interval: {interval:g} epochs must be above 0 and below the run's "
+                         f"{epochs} epochs (config.epochs), or no trial is ever perturbed")
+    if not 0 < number("quantile_fraction") <= 0.5:
+        raise StudyError(f"scheduler.quantile_fraction: {scheduler['quantile_fraction']!r} must be in (0, 0.5] "
+                         "(the share of trials that clone, and of those cloned)")
+    if not 0 <= number("resample_probability") <= 1:
+        raise StudyError(f"scheduler.resample_probability: {scheduler['resample_probability']!r} must be in [0, 1]")
+    if not isinstance(scheduler.get("synch", False), bool):
+        raise StudyError(f"scheduler.synch: true or false, got {scheduler['synch']!r}")
+
+
+def _check_pbt(study: Study) -> None:
+    """What PBT needs of the rest of the study: a space to mutate without conditions, a random first
+    population, at least two trials, one process per trial."""
+    if not study.search:
+        raise StudyError("scheduler.type pbt: the search space is what PBT mutates; add search: entries")
+    conditional = [p.name for p in study.search if p.when]
+    if conditional:
+        raise StudyError(f"search.{conditional[0]}.when: PBT mutates every searched setting at any time; "
+                         "conditional parameters work with asha and fifo")
+    if study.searcher.get("type") != "random":
+        raise StudyError(f"searcher.type: {study.searcher.get('type')!r} cannot pick PBT's trials (Ray's "
+                         "PopulationBasedTraining takes no search algorithm); use searcher: {type: random, seed: N} "
+                         "or leave searcher out")
+    if study.num_samples < 2:
+        raise StudyError(f"num_samples: PBT needs a population of at least 2 trials, got {study.num_samples}")
+    if int(study.resources.get("num_workers", 1)) != 1:
+        raise StudyError(f"preset {study.preset!r}: num_workers {study.resources['num_workers']} — a PBT trial trains "
+                         "in its own process (num_workers: 1); give the trial more cpus_per_worker instead")
 
 
 def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[dict[str, Any], int]:
@@ -474,6 +561,18 @@ def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[di
     for key in ("seed", "n_startup_trials", "population_size"):
         if key in searcher and (not isinstance(searcher[key], int) or isinstance(searcher[key], bool) or searcher[key] < 0):
             raise StudyError(f"searcher.{key}: must be a non-negative integer, got {searcher[key]!r}")
+    if searcher.get("cover") is None:  # cover: null (an override) is no cover
+        searcher.pop("cover", None)
+    if "cover" in searcher:
+        param = next((p for p in search if p.name == searcher["cover"]), None)
+        if param is None or param.kind != "choice" or param.when:
+            raise StudyError(f"searcher.cover: {searcher['cover']!r} must be a searched choice parameter without "
+                             f"when:; choices: {[p.name for p in search if p.kind == 'choice' and not p.when]}")
+        if searcher["type"] == "grid":
+            raise StudyError("searcher.cover: a grid covers every value already")
+        if isinstance(num_samples, int) and num_samples < len(param.args):
+            raise StudyError(f"searcher.cover: {param.name} has {len(param.args)} values and num_samples is "
+                             f"{num_samples}: not every value would get a trial")
     if searcher["type"] == "nsga2" and int(searcher.get("population_size", 50)) < 2:
         raise StudyError(f"searcher.population_size: must be >= 2, got {searcher['population_size']!r}")
     if searcher["type"] != "grid" or not search:
@@ -533,7 +632,11 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
         raise StudyError(str(e)) from None
     _check_search_values(search, config_cls, config, trainable)
     objectives = _objectives(raw.get("objective"), trainable, evaluator)
-    searcher, num_samples = _searcher(raw.get("searcher"), search, raw.get("num_samples"))
+    pbt = isinstance(raw.get("scheduler"), dict) and raw["scheduler"].get("type") == "pbt"
+    searcher_raw = raw.get("searcher")
+    if pbt and isinstance(searcher_raw or {}, dict):  # PBT's first population is drawn at random
+        searcher_raw = {"type": "random", **(searcher_raw or {})}
+    searcher, num_samples = _searcher(searcher_raw, search, raw.get("num_samples"))
     if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
         raise StudyError(f"num_samples: must be a positive integer, got {num_samples!r}")
     scheduler = _scheduler(raw.get("scheduler"), objectives, config, evaluator)
@@ -550,13 +653,23 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
         raise StudyError(f"storage: a database URL such as postgresql+psycopg://optuna:${{OPTUNA_PG_PASSWORD}}@host/optuna, got {storage!r}")
     metric, mode = objectives[0]
     target = _target(raw.get("target"), objectives)
-    return Study(
+    tolerance = _number(raw["tolerance"]) if raw.get("tolerance") is not None else 0.02
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < math.inf:
+        raise StudyError(f"tolerance: a non-negative number (how far below the best {metric} a cheaper trial may "
+                         f"be), got {raw.get('tolerance')!r}")
+    if raw.get("tolerance") is not None and not (len(objectives) == 2 and objectives[1][1] == "min"):
+        raise StudyError("tolerance: answers a trade-off against a cost, the second of two objectives with mode min; "
+                         f"this study's objectives are {[m for m, _ in objectives]}")
+    study = Study(
         name=name, trainable=trainable, corpus={"name": corpus["name"], "overrides": corpus.get("overrides") or {}},
         config=config, search=search, metric=metric, mode=mode,
         num_samples=num_samples, scheduler=scheduler, searcher=searcher, resources=dict(presets[chosen]),
         preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source,
-        raw=raw, objectives=objectives, target=target,
+        raw=raw, objectives=objectives, target=target, tolerance=float(tolerance),
     )
+    if pbt:
+        _check_pbt(study)
+    return study
 
 
 def shared_presets() -> dict[str, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""``python -m platform.train --config NAME|PATH``: one training run with Ray Train, no search.
+"""``python -m platform.train --study NAME|PATH``: one training run with Ray Train, no search.
 
 The config is a study (same schema, same files as ``platform.tune``): its fixed ``config`` and
 corpus are used; searched keys take the trainable's defaults unless set with ``--set config.KEY=V``.
@@ -19,7 +19,7 @@ from platform.study import Study, StudyError, add_study_arguments, load_study
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m platform.train", description=__doc__.splitlines()[0])
-    add_study_arguments(p, "--config", "--set config.epochs=2 --set config.lr_g=3e-4")
+    add_study_arguments(p, "--set config.epochs=2 --set config.lr_g=3e-4", "--config")  # --config: the older spelling
     p.add_argument("--workers", type=int, help="number of Ray Train workers (overrides the preset)")
     p.add_argument("--gpus", type=float, help="GPUs per worker (0: CPU only; overrides the preset)")
     p.add_argument("--name", help="run name (default: train-<timestamp>)")

@@ -1,4 +1,4 @@
-"""``python -m platform.tune --study NAME``: a YAML study run with Ray Tune, Optuna (TPE) and ASHA.
+"""``python -m platform.tune --study NAME``: a YAML study run with Ray Tune, Optuna (TPE) and ASHA or PBT.
 
 Steps: validate the study; start or join Ray; build the corpus (data_prep, cached by config
 hash); train the judge classifiers once per corpus; run the search with a persistent Optuna
@@ -25,7 +25,7 @@ from platform.study import Study, StudyError, add_study_arguments, load_study
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m platform.tune", description=__doc__.splitlines()[0])
-    add_study_arguments(p, "--study", "--set num_samples=4 --set config.epochs=2")
+    add_study_arguments(p, "--set num_samples=4 --set config.epochs=2")
     p.add_argument("--name", help="experiment name (default: <study>-<timestamp>)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved study and exit")
     p.add_argument("--resume", action="store_true",
@@ -121,23 +121,46 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
         "classifier_test_accuracy": clf_acc, **provenance(),
     })
     res = study.resources
-    trainable = tune.with_resources(
-        tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, workers={**res, **_checkpoint_score(study)}),
-        {"cpu": float(res.get("trial_cpus", 0.01))},
-    )
+    pbt = study.scheduler.get("type") == "pbt"
+    if pbt:  # the trial trains in its own process, with a Tune checkpoint per report (platform.pbt)
+        from trainables.ray_train import tune_checkpointed_trial
+
+        trainable = tune.with_resources(
+            tune.with_parameters(tune_checkpointed_trial, model=study.trainable, fixed=fixed, workers=res,
+                                 searched=[p.name for p in study.search]),
+            {"cpu": float(res.get("cpus_per_worker", 1.0)),
+             **({"gpu": float(res.get("gpus_per_worker", 1.0))} if res.get("use_gpu") else {})},
+        )
+    else:
+        trainable = tune.with_resources(
+            tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, workers={**res, **_checkpoint_score(study)}),
+            {"cpu": float(res.get("trial_cpus", 0.01))},
+        )
     if resume:
         tuner = tune.Tuner.restore(experiment.path, trainable, resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=None if results.is_local else results.fs)
     else:
         errors = TrialErrors()  # the searcher reads failing trials' errors through it (see platform.search)
+        callbacks: list = [errors, *progress]
+        if pbt:
+            from platform.pbt import OptunaRecorder, build_scheduler, first_population, param_space
+            from platform.search import optuna_study
+
+            search_alg, scheduler = first_population(study, len(optuna_study(study, storage).trials)), build_scheduler(study)
+            callbacks.append(OptunaRecorder(study, storage))
+            # PBT clones checkpoints that must still exist: keep a few per trial
+            checkpoints = tune.CheckpointConfig(num_to_keep=max(3, int(res.get("keep_checkpoints", 3))))
+        else:
+            search_alg, scheduler, checkpoints = _searcher(study, storage, errors), _scheduler(study), None
         tuner = tune.Tuner(
             trainable,
+            param_space=param_space(study) if pbt else None,
             tune_config=tune.TuneConfig(
-                search_alg=_searcher(study, storage, errors), scheduler=_scheduler(study), num_samples=study.num_samples,
+                search_alg=search_alg, scheduler=scheduler, num_samples=study.num_samples,
                 max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
             ),
             run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True),
-                                      callbacks=[errors, *progress], verbose=None if verbose else 0,
+                                      callbacks=callbacks, verbose=None if verbose else 0, checkpoint_config=checkpoints,
                                       stop=None if study.target is None else
                                       TargetStopper(study.metric, study.mode, study.target)),
         )
@@ -153,6 +176,11 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     interrupted = any(s not in ("TERMINATED", "ERROR") for s in statuses) or (
         len(statuses) < study.num_samples and not reached)
     summary = summarize(study, grid, experiment.uri, time.time() - t0, interrupted)
+    if pbt:
+        from platform.pbt import lineage, read_lineage
+
+        summary["lineage"] = lineage([(tid, r.path, read_lineage(r.filesystem, r.path))
+                                      for tid, r in zip(_trial_ids(grid), grid)])
     summary.update(optuna_storage=redact(url), interrupted=interrupted, resumed=resume, target=study.target,
                    target_reached=reached,
                    trial_states={s: statuses.count(s) for s in sorted(set(statuses))})
@@ -195,7 +223,8 @@ def _entry(study: Study, r) -> dict:
     return {
         "trial_dir": r.path, "config": {p.name: r.config[p.name] for p in study.search if p.name in r.config},
         "metrics": {k: r.metrics.get(k) for k in keys if k in r.metrics},
-        "checkpoint": r.metrics.get("checkpoint_path"),  # Train's checkpoint, via TuneReportCallback
+        # Train's checkpoint via TuneReportCallback; a PBT trial's own Tune checkpoint
+        "checkpoint": r.metrics.get("checkpoint_path") or (r.checkpoint.path if r.checkpoint else None),
         "meaning": evaluator.meaning(r.metrics),
     }
 
@@ -246,9 +275,29 @@ def summarize(study: Study, grid, experiment_dir: str, seconds: float, interrupt
     if study.multi_objective:
         front = pareto_front(((r, [r.metrics[m] for m in metrics]) for r in ok), [d for _, d in study.objectives])
         summary["pareto_front"] = [_entry(study, r) for r, _ in front]
+        if study.cost_objective and ok:
+            summary["trade_off"] = trade_off(study, [_entry(study, r) for r in ok])
     elif ok:
         summary["best"] = _entry(study, grid.get_best_result(metric=study.metric, mode=study.mode, scope="last"))
     return summary
+
+
+def trade_off(study: Study, entries: list[dict]) -> dict:
+    """A cost study's plain answer: the best trial (by the first objective) at each value of the cost
+    objective, and the smallest cost whose best trial is within ``study.tolerance`` of the best of all."""
+    (metric, mode), cost = study.objectives[0], study.cost_objective
+    sign = 1.0 if mode == "max" else -1.0
+    best_at: dict[float, dict] = {}
+    for e in entries:
+        c = round(float(e["metrics"][cost]), 6)
+        if c not in best_at or sign * e["metrics"][metric] > sign * best_at[c]["metrics"][metric]:
+            best_at[c] = e
+    per_cost = [{"cost": c, "value": e["metrics"][metric], "config": e["config"], "trial_dir": e["trial_dir"],
+                 "checkpoint": e["checkpoint"]} for c, e in sorted(best_at.items())]
+    best = max(sign * p["value"] for p in per_cost) * sign
+    enough = next(p for p in per_cost if sign * (best - p["value"]) <= study.tolerance + 1e-12)
+    return {"metric": metric, "mode": mode, "cost": cost, "tolerance": study.tolerance, "best": best,
+            "per_cost": per_cost, "smallest_cost": enough["cost"], "smallest_cost_value": enough["value"]}
 
 
 def _fmt(items: dict) -> str:
@@ -273,6 +322,13 @@ def print_summary(s: dict) -> None:
             values = {o["metric"]: e["metrics"].get(o["metric"]) for o in objectives}
             print(f"  {i}. {_fmt(values)} | {_fmt(e['config'])}")
             print(f"     checkpoint: {e['checkpoint']}")
+        t = s.get("trade_off")
+        if t:
+            print(f"best {t['metric']} at each {t['cost']}:")
+            for p in t["per_cost"]:
+                print(f"  {t['cost']}={p['cost']:g}: {t['metric']}={p['value']:.4g} | {_fmt(p['config'])}")
+            print(f"answer: the smallest {t['cost']} within {t['tolerance']:g} of the best {t['metric']} "
+                  f"({t['best']:.4g}) is {t['smallest_cost']:g} ({t['metric']}={t['smallest_cost_value']:.4g})")
     elif b is None:
         print(f"no trial reported {' and '.join(o['metric'] for o in objectives)}"
               + (f": all {s['trials_failed']} failed, see the lines above" if 0 < s["trials_failed"] == s["trials"] else ""))
@@ -284,6 +340,12 @@ def print_summary(s: dict) -> None:
             print("what it means:    ", b["meaning"])
         print("checkpoint:       ", b["checkpoint"])
         print("TensorBoard logs: ", b["trial_dir"])
+    if s.get("lineage"):
+        from platform.pbt import lineage_lines
+
+        print(f"PBT lineage ({sum(e['cloned'] for e in s['lineage'])} clones):")
+        for line in lineage_lines(s["lineage"]):
+            print("  " + line)
     print("Optuna study:     ", s["optuna_storage"])
     if "not_written" not in s:
         print("summary:          ", f"{s['experiment_dir'].split('?')[0]}/summary.json")

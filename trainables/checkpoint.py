@@ -82,6 +82,10 @@ def _save(obj: Any, path: Path) -> None:
 def load_checkpoint(model: Checkpointable, directory: str | Path, rank: int = 0) -> Progress:
     """Restore model, optimizers, grad scaler and this rank's RNG; returns the saved progress.
 
+    The optimizers keep the learning rates the model was built with (its config), not the saved
+    ones: a trial that population-based training clones from another trial's checkpoint with mutated
+    learning rates trains with the new rates (restoring an optimizer's state silently brings the donor's
+    back, the pitfall Ray's PBT examples warn of); a plain resume has the same rates either way.
     A rank without a saved RNG state (the run resumes on more workers than it saved with) keeps
     the stream it was seeded with.
     """
@@ -95,7 +99,10 @@ def load_checkpoint(model: Checkpointable, directory: str | Path, rank: int = 0)
     if set(opts) != set(state["optimizers"]):
         raise ValueError(f"{path}: optimizers {sorted(state['optimizers'])} do not match the model's {sorted(opts)}")
     for k, opt in opts.items():
+        configured = [group["lr"] for group in opt.param_groups]
         opt.load_state_dict(state["optimizers"][k])
+        for group, lr in zip(opt.param_groups, configured):
+            group["lr"] = lr
     precision = getattr(model, "precision", None)
     if precision is not None:
         precision.load_state_dict(state.get("precision", {}))

@@ -45,8 +45,10 @@ def fit(
     ``cfg.checkpoint_every_steps``, every N steps; rank 0's metrics carry the evaluation. ``train``
     is this rank's rows (a Ray Data shard); without it the rank reads its stride of the split.
     ``resume_dir`` continues from a checkpoint, mid-epoch included, on the same batch order.
-    Every report carries the epoch's mean training losses and ``labelled_share``, the mean share of
-    a batch's pairs whose pairing the model may use (about ``cfg.semi_rate``).
+    Every report carries the epoch's mean training losses, each optimizer's learning rate
+    (``lr_opt_g``...), ``label_budget``, the share of the training pairs whose pairing the model may use
+    (the corpus's labelled mask at ``cfg.semi_rate``: the cost a label-budget study minimizes), and
+    ``labelled_share``, the mean share of a batch's pairs that are labelled (about the same).
     ``hparams``: rank 0 writes TensorBoard's HParams record of the run when it starts (the config, and the
     ``eval/*`` scalars as its metrics) and marks it finished after the last epoch; off where another
     writer (Tune's logger) owns the directory's record.
@@ -59,9 +61,11 @@ def fit(
     model.precision = Precision(cfg.amp, device)
     if train is None:
         train = load_split(cfg.corpus_dir, "train").shard(rank, world)
+    labelled = labelled_mask(train.pair_id, cfg.semi_rate, cfg.seed)
+    label_budget = float(labelled.mean()) if len(labelled) else 0.0
     bind = getattr(model, "bind_train_data", None)  # models that sample from the labelled rows themselves
     if bind is not None:
-        bind(train.image, train.audio, train.label, labelled_mask(train.pair_id, cfg.semi_rate, cfg.seed), device)
+        bind(train.image, train.audio, train.label, labelled, device)
     steps_per_epoch = num_batches(len(train), cfg.batch_size, cfg.steps_per_epoch)
     if steps_per_epoch == 0:
         raise ValueError(f"{cfg.corpus_dir}: rank {rank} holds {len(train)} pairs, fewer than batch_size {cfg.batch_size}")
@@ -75,11 +79,12 @@ def fit(
     progress = load_checkpoint(model, resume_dir, rank) if resume_dir else Progress()
 
     def checkpoint_and_report(metrics: dict[str, float], final: bool = False, log_epoch: int | None = None) -> None:
+        metrics.update(learning_rates(model), label_budget=label_budget)
         if evaluator is not None:
             metrics.update(evaluator.metrics(final))
             if log_epoch is not None:
                 # before the report: Tune may stop the trial on it (ASHA) and kill this worker at once
-                writer.scalars({f"train/{k}": v for k, v in metrics.items() if k.startswith("loss")}, log_epoch)
+                writer.scalars({f"train/{k}": v for k, v in metrics.items() if k.startswith(("loss", "lr_"))}, log_epoch)
                 names = [*evaluator.scalars, *evaluator.final_scalars]
                 writer.scalars({f"eval/{k}": metrics[k] for k in names if k in metrics}, log_epoch)
                 evaluator.samples(writer, log_epoch)
@@ -118,6 +123,16 @@ def fit(
     finally:
         writer.close()
     return metrics
+
+
+LOOP_METRICS = ("label_budget", "labelled_share")
+"""Reported with every epoch by every trainable (besides its losses, learning rates and evaluation)."""
+
+
+def learning_rates(model) -> dict[str, float]:
+    """Each optimizer's learning rate as it trains, ``lr_<optimizer>`` (``lr_opt_g``): what a
+    population-based training's mutations change, reported and logged every epoch."""
+    return {f"lr_{name}": float(opt.param_groups[0]["lr"]) for name, opt in model.optimizers().items()}
 
 
 def log_progress(cfg: LoopConfig, metrics: dict[str, float], line: str) -> None:

@@ -136,3 +136,53 @@ def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], wor
         hparams=False,
     )
     trainer.fit()
+
+
+LINEAGE_FILE = "lineage.jsonl"
+"""In a trial directory: one JSON line per start from a checkpoint (``tune_checkpointed_trial``)."""
+
+
+def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], workers: dict[str, Any],
+                            searched: list[str] | None = None) -> None:
+    """Tune function trainable that trains in the trial's own process (one worker, no TorchTrainer) and
+    hands Tune a checkpoint with every report: what population-based training needs.
+
+    A trial that Tune starts from a checkpoint (``ray.tune.get_checkpoint()``) continues from it with
+    this trial's config: resumed from its own last checkpoint (``--resume``, a failure), or cloned by PBT
+    from a better trial's checkpoint with mutated settings; the optimizers then take this config's
+    learning rates (``trainables.checkpoint.load_checkpoint``). Each such start appends a line to
+    ``<trial dir>/lineage.jsonl``: the checkpoint's path (its trial directory names the donor), the epoch
+    it holds and this trial's ``searched`` settings from then on.
+    """
+    import json
+
+    import ray.tune
+    from ray.train._internal.session import get_session
+
+    from trainables.checkpoint import STATE_FILE
+
+    spec = get_trainable(model)
+    storage = get_session().storage
+    local = isinstance(storage.storage_filesystem, pyarrow.fs.LocalFileSystem)
+    trial_dir = storage.trial_fs_path if local else ray.tune.get_context().get_trial_dir()
+    os.makedirs(trial_dir, exist_ok=True)
+    cfg = from_dict(spec.config_cls, {**fixed, **config, "tb_dir": trial_dir}, where="trial config")
+    use_gpu = bool(workers.get("use_gpu")) and torch.cuda.is_available()
+
+    def report(metrics: dict, checkpoint_dir: str | None) -> None:
+        ckpt = ray.tune.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
+        ray.tune.report(metrics, checkpoint=ckpt)
+
+    run = functools.partial(fit, spec, cfg, report, device="cuda" if use_gpu else "cpu", hparams=False)
+    checkpoint = ray.tune.get_checkpoint()
+    if checkpoint is None:
+        run()
+        return
+    with checkpoint.as_directory() as resume_dir:
+        saved = torch.load(os.path.join(resume_dir, STATE_FILE), map_location="cpu", weights_only=True)
+        record = {"checkpoint": checkpoint.path, "epoch": saved["progress"]["epoch"],
+                  "step": saved["progress"]["global_step"],
+                  "config": {k: config[k] for k in (searched or []) if k in config}}
+        with open(os.path.join(trial_dir, LINEAGE_FILE), "a") as f:
+            f.write(json.dumps(record) + "\n")
+        run(resume_dir=resume_dir)

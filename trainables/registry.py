@@ -21,15 +21,18 @@ class Trainable:
     objective: str
     """The evaluation metric checkpoints are ranked by (higher is better)."""
     description: str
+    samples: str
+    """What ``platform.generate`` writes for a checkpoint: ``pairs`` (image/audio pairs generated from
+    latent codes, and test pairs translated through them) or ``audio_to_image`` (images from test clips)."""
 
 
 TRAINABLES: dict[str, Trainable] = {
     "syncgan": Trainable("syncgan", SyncGANConfig, SyncGAN, SyncGANEvaluator, "sync_rate",
-                         "two GANs tied by a synchronizer (image and audio from one code)"),
+                         "two GANs tied by a synchronizer (image and audio from one code)", "pairs"),
     "vae": Trainable("vae", VAEConfig, VAE, AudioToImageEvaluator, "image_acc_from_audio",
-                     "the slides' audio-to-image VAE"),
+                     "the slides' audio-to-image VAE", "audio_to_image"),
     "vaegan": Trainable("vaegan", VAEGANConfig, VAEGAN, AudioToImageEvaluator, "image_acc_from_audio",
-                        "the slides' all-convolutional audio-to-image VAE-GAN"),
+                        "the slides' all-convolutional audio-to-image VAE-GAN", "audio_to_image"),
 }
 
 

@@ -213,3 +213,12 @@ def test_a_damaged_corpus_is_one_line_naming_the_shard(checkpoints, tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(f"error: {shard}: not a readable Parquet file") and err.count("\n") == 1, err
     assert "python -m data_prep build tiny --force" in err and not (tmp_path / "o").exists()
+
+
+def test_every_registered_trainable_names_samples_generate_can_write():
+    from platform.generate import SAMPLES
+    from trainables.registry import TRAINABLES
+
+    assert {name: t.samples for name, t in TRAINABLES.items()} == {"syncgan": "pairs", "vae": "audio_to_image",
+                                                                  "vaegan": "audio_to_image"}
+    assert {t.samples for t in TRAINABLES.values()} <= set(SAMPLES)

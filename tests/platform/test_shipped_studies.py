@@ -2,11 +2,13 @@
 import pytest
 
 from platform.study import known_studies, load_study, merged_presets
+from trainables.loop import LOOP_METRICS
 from trainables.registry import TRAINABLES
 
 
 def test_the_documented_studies_are_shipped():
-    assert {"syncgan_semi", "syncgan_pair_ratio", "vae_lr", "vaegan_alpha_beta", "syncgan_quality_sync"} <= set(known_studies())
+    assert {"syncgan_semi", "syncgan_pair_ratio", "vae_lr", "vaegan_alpha_beta", "syncgan_quality_sync",
+            "syncgan_pbt"} <= set(known_studies())
 
 
 @pytest.mark.parametrize("name", known_studies())
@@ -15,7 +17,7 @@ def test_shipped_study_validates_with_every_preset(name):
     assert study.trainable in TRAINABLES and study.search and study.mode in ("min", "max")
     evaluator = TRAINABLES[study.trainable].evaluator_cls
     for metric, mode in study.objectives:  # reported every epoch, so Tune, ASHA and Train's checkpoints see them
-        assert metric in evaluator.scalars and mode in ("min", "max")
+        assert metric in (*evaluator.scalars, *LOOP_METRICS) and mode in ("min", "max")
     for preset in merged_presets(study.raw.get("presets")):
         assert load_study(name, preset=preset).preset == preset
     for param in study.search:

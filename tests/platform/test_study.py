@@ -3,9 +3,18 @@ import pytest
 from platform.study import StudyError, known_studies, load_study
 from platform.tune import main
 
+# syncgan_semi as a single-objective study with ASHA and TPE, the shape these schema tests start from
+# (the shipped one is a two-objective label-budget study: test_the_default_study_searches_the_label_budget_as_a_cost)
+ONE_OBJECTIVE = ["objective={metric: sync_kappa, mode: max}", "scheduler={type: asha, grace_period: 6, reduction_factor: 2}",
+                 "searcher={type: optuna_tpe, seed: 0, n_startup_trials: 4}", "tolerance=null"]
+
+
+def _semi(overrides: list[str] | None = None, preset: str | None = None):
+    return load_study("syncgan_semi", [*ONE_OBJECTIVE, *(overrides or [])], preset)
+
 
 def test_shipped_study_loads_with_search_space_and_local_preset():
-    study = load_study("syncgan_semi")
+    study = _semi()
     assert {p.name for p in study.search} == {"lr_g", "lr_d", "lr_s", "pair_ratio", "semi_rate"}
     assert study.metric == "sync_kappa" and study.mode == "max"
     assert study.resources["trial_cpus"] < 0.1 and study.resources["max_concurrent_trials"] == 2
@@ -14,7 +23,7 @@ def test_shipped_study_loads_with_search_space_and_local_preset():
 
 
 def test_overrides_and_preset():
-    study = load_study("syncgan_semi", ["config.epochs=2", "num_samples=3", "scheduler.grace_period=1"], preset="gpu")
+    study = _semi(["config.epochs=2", "num_samples=3", "scheduler.grace_period=1"], preset="gpu")
     assert study.config["epochs"] == 2 and study.num_samples == 3 and study.resources["use_gpu"] is True
 
 
@@ -25,12 +34,12 @@ def test_overrides_and_preset():
     ("schedular=asha", "schedular"),
     ("config.semi_rate=2", "semi_rate"),
     ("scheduler.type=hyperband", "scheduler.type"),
-    ("config.epochs=1", "grace_period 6 exceeds max_t 1"),
+    ("scheduler={type: asha, grace_period: 6}", "grace_period 6 exceeds max_t 2"),
     ("config.corpus_dir=/x", "set by the platform"),
 ])
 def test_bad_studies_are_rejected_naming_the_key(override, message):
     with pytest.raises(StudyError, match=message):
-        load_study("syncgan_semi", [override])
+        _semi(["config.epochs=2", override])
 
 
 @pytest.mark.parametrize("override, message", [
@@ -44,7 +53,7 @@ def test_bad_studies_are_rejected_naming_the_key(override, message):
 ])
 def test_search_values_are_checked_against_the_trainables_own_bounds(override, message):
     with pytest.raises(StudyError, match=message):
-        load_study("syncgan_semi", [override])
+        _semi([override])
 
 
 def test_dry_run_refuses_a_range_beyond_the_settings_bounds_in_one_line(capsys):
@@ -67,7 +76,7 @@ def test_study_from_yaml_path(tmp_path):
 
 
 def test_numbers_written_without_a_dot_are_numbers():
-    study = load_study("syncgan_semi", ["search.lr_g={loguniform: [1e-5, 1e-3]}", "config.sync_weight=2e-1"])
+    study = _semi(["search.lr_g={loguniform: [1e-5, 1e-3]}", "config.sync_weight=2e-1"])
     assert study.search[0].to_optuna().low == 1e-5 and study.config["sync_weight"] == "2e-1"
     from trainables.config import from_dict
     from trainables.syncgan import SyncGANConfig
@@ -108,11 +117,11 @@ TWO_OBJECTIVES = "objective=[{metric: sync_rate, mode: max}, {metric: fid_image,
 ])
 def test_bad_search_and_objectives_are_rejected_naming_the_key(overrides, message):
     with pytest.raises(StudyError, match=message):
-        load_study("syncgan_semi", overrides)
+        _semi(overrides)
 
 
 def test_conditional_parameters_come_after_their_parents():
-    study = load_study("syncgan_semi", ["search.lr_d={loguniform: [1e-4, 1e-3], when: {beta1: 0.9}}",
+    study = _semi(["search.lr_d={loguniform: [1e-4, 1e-3], when: {beta1: 0.9}}",
                                         "search.beta1={choice: [0.5, 0.9], when: {semi_rate: [0.1, 0.4]}}"])
     names = [p.name for p in study.search]
     assert names.index("semi_rate") < names.index("beta1") < names.index("lr_d")
@@ -126,28 +135,28 @@ def test_grid_searcher_takes_its_size_as_num_samples_and_refuses_more():
     grid = ["searcher.type=grid",
             "search={semi_rate: {choice: [0.1, 0.4, 1.0]}, lr_g: {loguniform: [1e-4, 1e-3], grid: [1e-4, 1e-3]}}"]
     with pytest.raises(StudyError, match=r"num_samples: 8 exceeds the grid's 6 points \(3 x 2\)"):
-        load_study("syncgan_semi", [*grid, "num_samples=8"])
-    study = load_study("syncgan_semi", [*grid, "num_samples=null"])
+        _semi([*grid, "num_samples=8"])
+    study = _semi([*grid, "num_samples=null"])
     assert study.num_samples == 6 and study.resolved()["searcher"]["grid"] == {"semi_rate": [0.1, 0.4, 1.0], "lr_g": [1e-4, 1e-3]}
-    assert load_study("syncgan_semi", [*grid, "num_samples=4"]).num_samples == 4  # a part of the grid, on purpose
+    assert _semi([*grid, "num_samples=4"]).num_samples == 4  # a part of the grid, on purpose
     with pytest.raises(StudyError, match=r"search\.semi_rate\.when: grid search needs a fixed space"):
-        load_study("syncgan_semi", [*grid, "search.beta1={choice: [0.5, 0.9]}", "search.semi_rate.when={beta1: 0.5}"])
+        _semi([*grid, "search.beta1={choice: [0.5, 0.9]}", "search.semi_rate.when={beta1: 0.5}"])
 
 
 def test_objectives_single_and_multiple():
-    study = load_study("syncgan_semi")
+    study = _semi()
     assert study.objectives == [("sync_kappa", "max")] and not study.multi_objective
-    multi = load_study("syncgan_semi", [TWO_OBJECTIVES, "scheduler.type=fifo", "searcher.type=nsga2"])
+    multi = _semi([TWO_OBJECTIVES, "scheduler.type=fifo", "searcher.type=nsga2"])
     assert multi.multi_objective and multi.objectives == [("sync_rate", "max"), ("fid_image", "min")]
     assert (multi.metric, multi.mode) == ("sync_rate", "max")  # single-objective code paths see the first
     resolved = multi.resolved()
     assert resolved["objectives"][1] == {"metric": "fid_image", "mode": "min"}
     assert resolved["searcher"] == {"type": "nsga2", "seed": 0, "population_size": 50}
-    asha = load_study("syncgan_semi", [TWO_OBJECTIVES, "scheduler.metric=fid_image"])
+    asha = _semi([TWO_OBJECTIVES, "scheduler.metric=fid_image"])
     assert asha.scheduler_objective() == ("fid_image", "min")  # mode from the objective
-    asha = load_study("syncgan_semi", [TWO_OBJECTIVES, "scheduler.metric=class_coverage_image", "scheduler.mode=max"])
+    asha = _semi([TWO_OBJECTIVES, "scheduler.metric=class_coverage_image", "scheduler.mode=max"])
     assert asha.resolved()["scheduler"]["metric"] == "class_coverage_image"
-    assert load_study("syncgan_semi", ["objective.metric=loss_s", "objective.mode=min"]).objectives == [("loss_s", "min")]
+    assert _semi(["objective.metric=loss_s", "objective.mode=min"]).objectives == [("loss_s", "min")]
 
 
 def test_dry_run_prints_the_resolved_objectives_and_searcher(capsys):
@@ -162,9 +171,9 @@ def test_dry_run_prints_the_resolved_objectives_and_searcher(capsys):
 def test_target_is_resolved_and_reached_in_the_objectives_direction():
     from platform.search import TargetStopper
 
-    study = load_study("syncgan_semi", ["target=0.3"])
+    study = _semi(["target=0.3"])
     assert study.target == 0.3 and study.resolved()["target"] == 0.3
-    assert load_study("syncgan_semi").target is None
+    assert _semi().target is None
     up = TargetStopper("sync_rate", "max", 0.3)
     assert not up("a", {"sync_rate": 0.29}) and not up.stop_all()
     assert not up("a", {"sync_rate": float("nan")}) and not up("a", {"loss_s": 1.0}) and not up.stop_all()
@@ -180,15 +189,52 @@ def test_presets_come_from_the_shared_file_and_a_study_amends_them(tmp_path):
 
     shared = shared_presets()
     assert {"local-cpu", "gpu"} <= set(shared) and shared["gpu"]["use_gpu"] is True
-    study = load_study("syncgan_semi")
+    study = _semi()
     assert "presets" not in study.raw and study.resources == shared["local-cpu"]
-    assert load_study("syncgan_semi", preset="gpu").resources == shared["gpu"]
-    amended = load_study("syncgan_semi", ["presets.local-cpu.max_concurrent_trials=1", "presets.big.num_workers=4"],
+    assert _semi(preset="gpu").resources == shared["gpu"]
+    amended = _semi(["presets.local-cpu.max_concurrent_trials=1", "presets.big.num_workers=4"],
                          preset="big")
     assert amended.resources == {"num_workers": 4}
     assert merged_presets({"local-cpu": {"max_concurrent_trials": 1}})["local-cpu"] == {
         **shared["local-cpu"], "max_concurrent_trials": 1}
     with pytest.raises(StudyError, match="presets.local-cpu: unknown key"):
-        load_study("syncgan_semi", ["presets.local-cpu.cpu=1"])
+        _semi(["presets.local-cpu.cpu=1"])
     with pytest.raises(StudyError, match="preset 'tiny' is not defined"):
-        load_study("syncgan_semi", preset="tiny")
+        _semi(preset="tiny")
+
+
+def test_the_default_study_searches_the_label_budget_as_a_cost():
+    study = load_study("syncgan_semi")
+    assert study.objectives == [("sync_kappa", "max"), ("label_budget", "min")] and study.cost_objective == "label_budget"
+    assert study.scheduler["type"] == "fifo" and study.searcher["cover"] == "semi_rate" and study.tolerance == 0.02
+    assert study.resolved()["tolerance"] == 0.02 and study.resolved()["searcher"]["cover"] == "semi_rate"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["searcher.cover=lr_g"], r"searcher\.cover: 'lr_g' must be a searched choice parameter"),
+    (["searcher.cover=semi_rate", "num_samples=2"], r"searcher\.cover: semi_rate has 3 values and num_samples is 2"),
+    (["searcher.cover=semi_rate", "searcher.type=grid", "search={semi_rate: {choice: [0.1, 1.0]}}"],
+     r"searcher\.cover: a grid covers every value already"),
+    (["tolerance=-0.1"], r"tolerance: a non-negative number"),
+    (["objective={metric: sync_kappa, mode: max}"], r"tolerance: answers a trade-off against a cost"),
+    (["objective=[{metric: sync_kappa, mode: max}, {metric: label_share, mode: min}]"],
+     r"objective\[1\]\.metric: 'label_share' is not a metric syncgan reports"),
+])
+def test_bad_cost_studies_are_rejected_naming_the_key(overrides, message):
+    with pytest.raises(StudyError, match=message):
+        load_study("syncgan_semi", overrides)
+
+
+def test_the_trade_off_names_the_best_trial_per_budget_and_the_smallest_budget_close_to_the_best():
+    from platform.tune import trade_off
+
+    study = load_study("syncgan_semi")
+
+    def entry(budget, kappa, lr):
+        return {"metrics": {"sync_kappa": kappa, "label_budget": budget}, "config": {"lr_g": lr}, "trial_dir": f"t{lr}",
+                "checkpoint": None}
+
+    answer = trade_off(study, [entry(0.1, 0.85, 1), entry(0.4, 0.895, 2), entry(0.4, 0.80, 3), entry(1.0, 0.91, 4)])
+    assert [(p["cost"], p["value"], p["config"]["lr_g"]) for p in answer["per_cost"]] == [(0.1, 0.85, 1), (0.4, 0.895, 2), (1.0, 0.91, 4)]
+    assert answer["best"] == 0.91 and answer["smallest_cost"] == 0.4 and answer["smallest_cost_value"] == 0.895
+    assert trade_off(study, [entry(0.1, 0.90, 1), entry(1.0, 0.91, 4)])["smallest_cost"] == 0.1

@@ -30,11 +30,11 @@ def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_roo
 
 
 def test_bad_worker_count_is_rejected(tiny_study_yaml, capsys):
-    assert main(["--config", str(tiny_study_yaml), "--workers", "0"]) == 2
+    assert main(["--study", str(tiny_study_yaml), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
 
 
 def test_more_workers_than_the_machine_holds_is_a_clear_error(ray_local, tiny_study_yaml, capsys):
-    assert main(["--config", str(tiny_study_yaml), "--workers", "4"]) == 2
+    assert main(["--study", str(tiny_study_yaml), "--workers", "4"]) == 2
     err = capsys.readouterr().err
     assert "4 workers x 1.5 CPU" in err and "2 CPU" in err

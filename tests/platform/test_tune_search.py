@@ -146,3 +146,31 @@ def test_target_ends_the_search_at_the_first_trial_that_reaches_it(ray_local, sh
     assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE]
     print_summary({**summary, "optuna_storage": "sqlite"})
     assert "target sync_rate >= 0: reached, search stopped" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_label_budget_study_covers_every_budget_and_answers_the_trade_off(ray_local, shared_data_root, tmp_path, capsys):
+    """Two objectives, sync_rate (max) and label_budget (min), the semi-supervised rate covered: the two
+    trials take the rates 0.4 and 1.0 (in turn, whatever the sampler would draw), each reports its share of
+    labelled training pairs as label_budget, and the summary holds the best trial at each budget and the
+    smallest budget within the tolerance of the best sync_rate."""
+    path = _study_file(
+        tmp_path, "tiny_budget", config={"epochs": 1, "transfer_samples": 0},
+        search={"lr_g": {"loguniform": [1e-4, 1e-3]}, "semi_rate": {"choice": [1.0, 0.4]}},
+        objective=[{"metric": "sync_rate", "mode": "max"}, {"metric": "label_budget", "mode": "min"}],
+        tolerance=1.0, searcher={"type": "optuna_tpe", "seed": 0, "cover": "semi_rate"},
+        scheduler={"type": "fifo"}, num_samples=2,
+    )
+    results = tmp_path / "results"
+    summary = run(load_study(str(path)), results, shared_data_root, name="budget")
+
+    trials = sorted(_optuna_trials(results, "tiny_budget").trials, key=lambda t: t.number)
+    assert [t.params["semi_rate"] for t in trials] == [1.0, 0.4]  # the covered values, in their order
+    budgets = {t.params["semi_rate"]: t.values[1] for t in trials}
+    assert budgets[1.0] == 1.0 and 0.3 < budgets[0.4] < 0.5  # the labelled mask's share of the tiny corpus's pairs
+    answer = summary["trade_off"]
+    assert [p["config"]["semi_rate"] for p in answer["per_cost"]] == [0.4, 1.0]
+    assert answer["smallest_cost"] == pytest.approx(budgets[0.4])  # tolerance 1.0: the cheapest budget is close enough
+    print_summary({**summary, "optuna_storage": "sqlite"})
+    out = capsys.readouterr().out
+    assert "best sync_rate at each label_budget:" in out and "answer: the smallest label_budget within 1 of the best" in out
