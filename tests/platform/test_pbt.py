@@ -116,3 +116,53 @@ def test_a_perturbed_trial_resumes_from_the_donors_checkpoint_with_its_new_learn
         (numbers[clone["trial"]], numbers[clone["from"]], clone["epoch"])
     assert (results / "tiny_pbt" / "best" / "checkpoint" / "state.pt").is_file()
     assert (results / "tiny_pbt" / "best" / "lineage.csv").is_file()
+
+
+@pytest.mark.slow
+def test_sigint_then_resume_continues_pbt_trials_from_their_own_last_checkpoints(shared_data_root, tmp_path):
+    """A PBT study interrupted (SIGINT) once both trials hold a checkpoint: --resume restarts each
+    unfinished trial from its own last checkpoint (a "resumed" lineage entry at the epoch it had reached,
+    not a fresh start), the study ends with both trials at the last epoch and COMPLETE in Optuna."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    raw = copy.deepcopy(TINY_STUDY)
+    raw["config"].update(epochs=8, transfer_samples=0)
+    raw.update(search={"lr_d": {"loguniform": [1e-5, 2e-3]}}, searcher={"type": "random", "seed": 0}, num_samples=2,
+               objective={"metric": "loss_d_image", "mode": "min"},
+               scheduler={"type": "pbt", "perturbation_interval": 4, "quantile_fraction": 0.5},
+               presets={"local-cpu": {"cpus_per_worker": 0.45, "max_concurrent_trials": 2}})
+    path = tmp_path / "tiny_pbt_resume.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    results = tmp_path / "results"
+    base = [sys.executable, "-m", "platform.tune", "--study", str(path), "--results", str(results),
+            "--data", str(shared_data_root), "--name", "r"]
+    experiment = results / "tiny_pbt_resume" / "r"
+    proc = subprocess.Popen(base, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 400
+    while time.time() < deadline and proc.poll() is None and len(list(experiment.glob("*/checkpoint_*/state.pt"))) < 2:
+        time.sleep(0.5)
+    assert proc.poll() is None, f"the study ended before it could be interrupted: {proc.stdout.read()[-3000:]}"
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=240)
+    assert proc.returncode == 130, out[-3000:]
+    reached = {d.name: _rows(d)[-1]["epoch"] for d in (p.parent for p in experiment.glob("*/result.json"))}
+    assert len(reached) == 2 and min(reached.values()) < 8, reached
+
+    resumed = subprocess.run([*base, "--resume"], cwd=root, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    summary = json.loads((experiment / "summary.json").read_text())
+    assert summary["resumed"] and not summary["interrupted"] and summary["trial_states"] == {"TERMINATED": 2}
+    restarts = [e for e in summary["lineage"] if not e["cloned"]]
+    assert restarts, summary["lineage"]
+    for e in restarts:  # from its own checkpoint at an epoch it had reached, not from scratch
+        assert 1 <= e["epoch"] <= 8
+    for d in (p.parent for p in experiment.glob("*/result.json")):
+        assert _rows(d)[-1]["epoch"] == 8
+    trials = optuna.load_study(study_name="tiny_pbt_resume",
+                               storage=f"sqlite:///{results / 'tiny_pbt_resume' / 'optuna.db'}").get_trials(deepcopy=False)
+    assert sorted(t.state.name for t in trials) == ["COMPLETE", "COMPLETE"]
