@@ -167,7 +167,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     t0 = time.time()
     os.environ.setdefault("TUNE_PRINT_ALL_TRIAL_ERRORS", "0")  # a traceback per failed trial: TrialErrors prints one line
     grid = tuner.fit()
-    statuses = [t.status for t in grid._experiment_analysis.trials]  # noqa: SLF001 (no public accessor)
+    statuses = saved_statuses(experiment, results)
     reached = target_reached(study, grid)
     if reached:  # Tune stopped the other running trials without telling the searcher
         from platform.search import tell_stopped_trials
@@ -186,6 +186,18 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
                    trial_states={s: statuses.count(s) for s in sorted(set(statuses))})
     write_summary(experiment, summary)
     return summary
+
+
+def saved_statuses(experiment: Results, results: Results) -> list[str]:
+    """Each trial's status in the experiment state Tune saved last, what ``--resume`` continues from.
+
+    Not the returned grid's: after a SIGINT Tune saves the state and then stops the running trials, which
+    marks them TERMINATED in memory although they had not finished (a PBT study's trials, all started
+    at once, would then look complete)."""
+    from ray import tune
+
+    analysis = tune.ExperimentAnalysis(experiment.path, storage_filesystem=None if results.is_local else results.fs)
+    return [t.status for t in analysis.trials]
 
 
 def write_summary(experiment: Results, summary: dict) -> None:

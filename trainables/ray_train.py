@@ -171,7 +171,10 @@ def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[s
 
     def report(metrics: dict, checkpoint_dir: str | None) -> None:
         ckpt = ray.tune.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
-        ray.tune.report(metrics, checkpoint=ckpt)
+        # the last epoch's report ends the trial there: a scheduler (PBT) must not clone into a finished
+        # trial, which would then end on its donor's result instead of its own
+        done = {"done": True} if metrics.get("epoch", 0) >= cfg.epochs else {}
+        ray.tune.report({**metrics, **done}, checkpoint=ckpt)
 
     run = functools.partial(fit, spec, cfg, report, device="cuda" if use_gpu else "cpu", hparams=False)
     checkpoint = ray.tune.get_checkpoint()
