@@ -62,19 +62,17 @@ class WithinBounds:
 
 
 def build_scheduler(study: Study):
-    """Ray's PopulationBasedTraining from the study's resolved settings (``Study.resolved``). Its own
+    """Ray's PopulationBasedTraining from the study's scheduler settings (``Study.scheduler``). Its own
     random draws (which trial to clone, how to mutate) use Python's and NumPy's global generators,
     seeded here from ``searcher.seed``."""
     from ray.tune.schedulers import PopulationBasedTraining
 
-    s = study.resolved()["scheduler"]
-    seed = int(study.searcher.get("seed", 0))
-    random.seed(seed)
-    np.random.seed(seed)
+    s, (metric, mode) = study.scheduler, study.scheduler_objective()
+    random.seed(study.searcher.seed)
+    np.random.seed(study.searcher.seed)
     return PopulationBasedTraining(
-        time_attr=s["time_attr"], metric=s["metric"], mode=s["mode"],
-        perturbation_interval=float(s["perturbation_interval"]), quantile_fraction=float(s["quantile_fraction"]),
-        resample_probability=float(s["resample_probability"]), synch=bool(s["synch"]),
+        time_attr="epoch", metric=metric, mode=mode, perturbation_interval=s.perturbation_interval,
+        quantile_fraction=s.quantile_fraction, resample_probability=s.resample_probability, synch=s.synch,
         hyperparam_mutations=param_space(study), custom_explore_fn=WithinBounds(study.search),
     )
 
@@ -84,7 +82,7 @@ def first_population(study: Study, done: int = 0):
     already in Optuna, so a second run of the study does not draw the same population)."""
     from ray.tune.search import BasicVariantGenerator
 
-    return BasicVariantGenerator(random_state=int(study.searcher.get("seed", 0)) + done)
+    return BasicVariantGenerator(random_state=study.searcher.seed + done)
 
 
 def read_lineage(filesystem, trial_path: str) -> list[dict[str, Any]]:

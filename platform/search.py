@@ -67,15 +67,15 @@ class StudyGridSampler(optuna.samplers.GridSampler):
 def make_sampler(study: Study, done: int = 0):
     """The Optuna sampler of ``study.searcher``; ``done`` (trials already in the storage) shifts the seed
     so that an extended or resumed study does not replay its start-up points (optuna issue 3255)."""
-    kind = study.searcher.get("type", "optuna_tpe")
-    seed = int(study.searcher.get("seed", 0)) + done
+    kind = study.searcher.type
+    seed = study.searcher.seed + done
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "grid":
         return StudyGridSampler({p.name: p.grid_values() for p in study.search}, seed=seed)
     if kind == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=int(study.searcher.get("population_size", 50)), seed=seed)
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=int(study.searcher.get("n_startup_trials", 5)))
+        return optuna.samplers.NSGAIISampler(population_size=study.searcher.population_size, seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=study.searcher.n_startup_trials)
 
 
 class TrialErrors(Callback):
@@ -243,7 +243,7 @@ def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> 
     names, modes = [m for m, _ in study.objectives], [d for _, d in study.objectives]
     ostudy = optuna_study(study, storage)
     done = len(ostudy.trials)
-    cover = study.searcher.get("cover")
+    cover = study.searcher.cover
     if cover:  # each value first, once per Optuna study (a value some trial already has is skipped)
         param = next(p for p in study.search if p.name == cover)
         import warnings
@@ -255,7 +255,7 @@ def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> 
     metric: Any = names if study.multi_objective else study.metric
     mode: Any = modes if study.multi_objective else study.mode
     return StudySearch(
-        space=SearchSpace(study.search, grid=study.searcher.get("type") == "grid"), metric=metric, mode=mode,
+        space=SearchSpace(study.search, grid=study.searcher.type == "grid"), metric=metric, mode=mode,
         sampler=make_sampler(study, done), study_name=study.name, storage=storage, errors=errors,
     )
 

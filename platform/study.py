@@ -69,25 +69,22 @@ from typing import Any
 
 import yaml
 
+from platform.study_settings import SCHEDULER_TYPES, SEARCHERS, Scheduler, Searcher
+from trainables.config import from_dict
+from trainables.resources import Resources
+
 STUDIES_DIR = Path(__file__).resolve().parent / "studies"
 PRESETS_FILE = Path(__file__).resolve().parent / "presets.yaml"
 """The resource presets every study shares (a study's ``presets:`` entries are merged over them)."""
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
 PARAM_KEYS = ("when", "grid")
-SEARCHERS = ("optuna_tpe", "random", "grid", "nsga2")
-SEARCHER_KEYS = {"type", "seed", "n_startup_trials", "population_size", "cover"}
-SCHEDULER_TYPES = ("asha", "pbt", "fifo")
-SCHEDULER_KEYS = {"type", "grace_period", "reduction_factor", "max_t", "metric", "mode",
-                  "perturbation_interval", "quantile_fraction", "resample_probability", "synch"}
-PBT_DEFAULTS = {"perturbation_interval": 2, "quantile_fraction": 0.25, "resample_probability": 0.25, "synch": False}
+SEARCHER_KEYS = set(Searcher.__dataclass_fields__)
+SCHEDULER_KEYS = set(Scheduler.__dataclass_fields__)
 TOP_KEYS = {
     "description", "trainable", "corpus", "config", "search", "objective", "num_samples",
     "scheduler", "searcher", "presets", "preset", "classifiers", "storage", "target", "tolerance",
 }
-RESOURCE_KEYS = {
-    "trial_cpus", "num_workers", "cpus_per_worker", "use_gpu", "gpus_per_worker", "max_concurrent_trials", "startup_retries",
-    "max_failures", "keep_checkpoints",
-}
+RESOURCE_KEYS = set(Resources.__dataclass_fields__)
 
 
 class StudyError(ValueError):
@@ -153,9 +150,10 @@ class Study:
     """The first objective's metric (the objective of single-objective code paths)."""
     mode: str
     num_samples: int
-    scheduler: dict[str, Any]
-    searcher: dict[str, Any]
-    resources: dict[str, Any]
+    scheduler: Scheduler
+    searcher: Searcher
+    resources: Resources
+    """The chosen preset's resources."""
     preset: str
     classifiers: dict[str, Any] = field(default_factory=dict)
     storage: str = ""
@@ -185,28 +183,12 @@ class Study:
 
     def resolved(self) -> dict[str, Any]:
         """What the search will use, defaults filled in (printed by ``--dry-run``)."""
-        kind = self.searcher.get("type", "optuna_tpe")
-        searcher: dict[str, Any] = {"type": kind, "seed": int(self.searcher.get("seed", 0))}
-        if kind == "optuna_tpe":
-            searcher["n_startup_trials"] = int(self.searcher.get("n_startup_trials", 5))
-        if kind == "nsga2":
-            searcher["population_size"] = int(self.searcher.get("population_size", 50))
-        if kind == "grid":
+        searcher = self.searcher.resolved()
+        if self.searcher.type == "grid":
             searcher["grid"] = {p.name: p.grid_values() for p in self.search}
-        if "cover" in self.searcher:
-            searcher["cover"] = self.searcher["cover"]
-        sched = self.scheduler.get("type", "asha")
-        scheduler: dict[str, Any] = {"type": sched}
-        if sched == "asha":
-            metric, mode = self.scheduler_objective()
-            scheduler.update(metric=metric, mode=mode, time_attr="epoch",
-                             max_t=int(self.scheduler.get("max_t", self.config.get("epochs", 5))),
-                             grace_period=int(self.scheduler.get("grace_period", 1)),
-                             reduction_factor=float(self.scheduler.get("reduction_factor", 2)))
-        if sched == "pbt":
-            metric, mode = self.scheduler_objective()
-            scheduler.update(metric=metric, mode=mode, time_attr="epoch",
-                             **{k: self.scheduler.get(k, v) for k, v in PBT_DEFAULTS.items()})
+        if self.searcher.cover is not None:
+            searcher["cover"] = self.searcher.cover
+        scheduler = self.scheduler.resolved(*self.scheduler_objective(), epochs=int(self.config.get("epochs", 5)))
         space = {}
         for p in self.search:
             space[p.name] = {p.kind: p.args, **({"when": p.when} if p.when else {}),
@@ -217,11 +199,10 @@ class Study:
 
     def scheduler_objective(self) -> tuple[str, str]:
         """The (metric, mode) ASHA and PBT rank trials on: ``scheduler.metric``/``mode``, else the objective."""
-        metric = self.scheduler.get("metric")
+        metric = self.scheduler.metric
         if metric is None:
             return self.metric, self.mode
-        mode = self.scheduler.get("mode") or dict(self.objectives).get(metric)
-        return metric, mode
+        return metric, self.scheduler.mode or dict(self.objectives)[metric]
 
 
 def add_study_arguments(parser, example: str, *aliases: str) -> None:
@@ -385,8 +366,6 @@ def _check_search_values(search: list[SearchParam], config_cls: type, config: di
     """Every value a trial can draw passes the trainable config's own ``validate()`` (with the fixed
     config): both ends of a range, every choice, every grid value. Each is checked on its own, the other
     searched settings at their defaults, so a rule tying two searched settings together is not seen."""
-    from trainables.config import from_dict
-
     for p in search:
         values = [("choice", v) for v in p.args] if p.kind == "choice" else [("low", p.args[0]), ("high", p.args[1])]
         values += [("grid value", g) for g in p.grid or []]
@@ -469,7 +448,18 @@ def _objectives(raw: Any, trainable: str, evaluator) -> list[tuple[str, str]]:
     return out
 
 
-def _scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evaluator) -> dict[str, Any]:
+def _scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evaluator) -> Scheduler:
+    scheduler = _checked_scheduler(raw, objectives, config, evaluator)
+    try:
+        return from_dict(Scheduler, scheduler, where="scheduler")
+    except (TypeError, ValueError) as e:
+        raise StudyError(str(e)) from None
+
+
+def _checked_scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evaluator) -> dict[str, Any]:
+    """The ``scheduler:`` mapping checked against the objectives and the config."""
+    if raw is not None and not isinstance(raw, dict):
+        raise StudyError(f"scheduler: a mapping such as {{type: asha, grace_period: 2}}, got {raw!r}")
     scheduler = dict(raw or {"type": "asha"})
     _unknown("scheduler", scheduler, SCHEDULER_KEYS)
     scheduler.setdefault("type", "asha")
@@ -513,8 +503,10 @@ def _scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evalua
 
 def _pbt_settings(scheduler: dict[str, Any], config: dict) -> None:
     """PBT's own settings: an interval within the run, fractions within Ray's bounds."""
+    defaults = Scheduler()
+
     def number(key: str) -> float:
-        value = _number(scheduler.get(key, PBT_DEFAULTS[key]))
+        value = _number(scheduler.get(key, getattr(defaults, key)))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise StudyError(f"scheduler.{key}: a number, got {scheduler.get(key)!r}")
         return float(value)
@@ -541,18 +533,29 @@ def _check_pbt(study: Study) -> None:
     if conditional:
         raise StudyError(f"search.{conditional[0]}.when: PBT mutates every searched setting at any time; "
                          "conditional parameters work with asha and fifo")
-    if study.searcher.get("type") != "random":
-        raise StudyError(f"searcher.type: {study.searcher.get('type')!r} cannot pick PBT's trials (Ray's "
+    if study.searcher.type != "random":
+        raise StudyError(f"searcher.type: {study.searcher.type!r} cannot pick PBT's trials (Ray's "
                          "PopulationBasedTraining takes no search algorithm); use searcher: {type: random, seed: N} "
                          "or leave searcher out")
     if study.num_samples < 2:
         raise StudyError(f"num_samples: PBT needs a population of at least 2 trials, got {study.num_samples}")
-    if int(study.resources.get("num_workers", 1)) != 1:
-        raise StudyError(f"preset {study.preset!r}: num_workers {study.resources['num_workers']} — a PBT trial trains "
+    if study.resources.num_workers != 1:
+        raise StudyError(f"preset {study.preset!r}: num_workers {study.resources.num_workers} — a PBT trial trains "
                          "in its own process (num_workers: 1); give the trial more cpus_per_worker instead")
 
 
-def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[dict[str, Any], int]:
+def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[Searcher, int]:
+    searcher, num_samples = _checked_searcher(raw, search, num_samples)
+    try:
+        return from_dict(Searcher, searcher, where="searcher"), num_samples
+    except (TypeError, ValueError) as e:
+        raise StudyError(str(e)) from None
+
+
+def _checked_searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[dict[str, Any], int]:
+    """The ``searcher:`` mapping checked against the search space; ``num_samples`` filled in."""
+    if raw is not None and not isinstance(raw, dict):
+        raise StudyError(f"searcher: a mapping such as {{type: optuna_tpe, seed: 0}}, got {raw!r}")
     searcher = dict(raw or {"type": "optuna_tpe"})
     _unknown("searcher", searcher, SEARCHER_KEYS)
     searcher.setdefault("type", "optuna_tpe")
@@ -573,7 +576,7 @@ def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[di
         if isinstance(num_samples, int) and num_samples < len(param.args):
             raise StudyError(f"searcher.cover: {param.name} has {len(param.args)} values and num_samples is "
                              f"{num_samples}: not every value would get a trial")
-    if searcher["type"] == "nsga2" and int(searcher.get("population_size", 50)) < 2:
+    if searcher["type"] == "nsga2" and int(searcher.get("population_size", Searcher.population_size)) < 2:
         raise StudyError(f"searcher.population_size: must be >= 2, got {searcher['population_size']!r}")
     if searcher["type"] != "grid" or not search:
         if num_samples is None:
@@ -597,7 +600,6 @@ def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[di
 
 
 def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | None = None) -> Study:
-    from trainables.config import from_dict
     from trainables.registry import TRAINABLES
 
     _unknown("study", raw, TOP_KEYS)
@@ -646,6 +648,7 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
         raise StudyError(f"preset {chosen!r} is not defined in presets; defined: {sorted(presets)}")
     for pname, res in presets.items():
         _unknown(f"presets.{pname}", res, RESOURCE_KEYS)
+    resources = _resources(chosen, presets[chosen])
     classifiers = raw.get("classifiers") or {}
     _unknown("classifiers", classifiers, {"epochs_image", "epochs_audio", "seed"})
     storage = raw.get("storage") or ""
@@ -663,13 +666,21 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     study = Study(
         name=name, trainable=trainable, corpus={"name": corpus["name"], "overrides": corpus.get("overrides") or {}},
         config=config, search=search, metric=metric, mode=mode,
-        num_samples=num_samples, scheduler=scheduler, searcher=searcher, resources=dict(presets[chosen]),
+        num_samples=num_samples, scheduler=scheduler, searcher=searcher, resources=resources,
         preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source,
         raw=raw, objectives=objectives, target=target, tolerance=float(tolerance),
     )
     if pbt:
         _check_pbt(study)
     return study
+
+
+def _resources(preset: str, values: dict[str, Any]) -> Resources:
+    """The preset's resources, typed (a wrong value names the preset and the key)."""
+    try:
+        return from_dict(Resources, values, where=f"presets.{preset}")
+    except (TypeError, ValueError) as e:
+        raise StudyError(str(e) if str(e).startswith("presets.") else f"presets.{preset}: {e}") from None
 
 
 def shared_presets() -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from platform.provenance import provenance, write_json
 from platform.ray_session import init_ray
 from platform.storage import results_location
 from platform.study import Study, StudyError, add_study_arguments, load_study
+from trainables.resources import Resources
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,31 +28,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def resources(study: Study, workers: int | None, gpus: float | None) -> dict:
-    res = dict(study.resources)
+def run_resources(study: Study, workers: int | None, gpus: float | None) -> Resources:
+    """The study preset's resources with ``--workers`` and ``--gpus`` applied."""
+    changes: dict = {}
     if workers is not None:
         if workers < 1:
             raise StudyError(f"--workers must be >= 1, got {workers}")
-        res["num_workers"] = workers
+        changes["num_workers"] = workers
     if gpus is not None:
-        res["use_gpu"], res["gpus_per_worker"] = gpus > 0, gpus
-    return res
+        if gpus < 0:
+            raise StudyError(f"--gpus must be >= 0, got {gpus}")
+        changes.update(use_gpu=gpus > 0, **({"gpus_per_worker": gpus} if gpus > 0 else {}))
+    try:
+        return study.resources.replace(**changes)
+    except ValueError as e:
+        raise StudyError(f"--workers/--gpus: {e}") from None
 
-def check_fits_locally(workers: dict) -> None:
+def check_fits_locally(resources: Resources) -> None:
     """On a local Ray (no autoscaler) a request larger than the machine would wait forever."""
     import ray
 
     total = ray.cluster_resources()
-    n, cpus = int(workers.get("num_workers", 1)), float(workers.get("cpus_per_worker", 1.0))
+    n, cpus = resources.num_workers, resources.cpus_per_worker
     if n * cpus > total.get("CPU", 0) + 1e-9:
         raise StudyError(f"{n} workers x {cpus:g} CPU need {n * cpus:g} CPU; this Ray instance has "
                          f"{total.get('CPU', 0):g} CPU (lower --workers or presets.<preset>.cpus_per_worker)")
-    gpus = n * float(workers.get("gpus_per_worker", 1.0)) if workers.get("use_gpu") else 0.0
+    gpus = n * resources.gpus_per_worker if resources.use_gpu else 0.0
     if gpus > total.get("GPU", 0) + 1e-9:
         raise StudyError(f"{n} workers need {gpus:g} GPU; this Ray instance has {total.get('GPU', 0):g}")
 
 
-def run(study: Study, results_root: str | Path, data_root: Path, workers: dict, name: str | None = None,
+def run(study: Study, results_root: str | Path, data_root: Path, resources: Resources, name: str | None = None,
         address: str | None = None, verbose: bool = False) -> dict:
     """Train once; returns the final metrics, one sentence of what they mean, and where the checkpoint
     and TensorBoard logs are. The workers print one line per epoch (the model's progress line)."""
@@ -67,17 +74,17 @@ def run(study: Study, results_root: str | Path, data_root: Path, workers: dict, 
                          "local or shared directory; remote URIs are for platform.tune, which syncs trial directories")
     init_ray(address)
     if not address:
-        check_fits_locally(workers)
+        check_fits_locally(resources)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"train-{time.strftime('%Y%m%d-%H%M%S')}"
     runs = results.local_path() / study.name
     run_dir = runs / name
     config = to_dict(from_dict(get_trainable(study.trainable).config_cls, {  # resolved: every default, numbers as numbers
         **study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path), "tb_dir": str(run_dir)}))
-    write_json(run_dir / "run_info.json", {"study": study.raw, "workers": workers, "config": config,
+    write_json(run_dir / "run_info.json", {"study": study.raw, "resources": to_dict(resources), "config": config,
                                            "classifier_test_accuracy": clf_acc, **provenance()})
     t0 = time.time()
-    result = make_trainer(study.trainable, config, workers, name=name, storage_path=str(runs)).fit()
+    result = make_trainer(study.trainable, config, resources, name=name, storage_path=str(runs)).fit()
     summary = {
         "run_dir": str(run_dir), "wall_seconds": round(time.time() - t0, 1),
         "metrics": {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))},
@@ -92,12 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         study = load_study(args.study, args.overrides, args.preset, single_run=True)
-        workers = resources(study, args.workers, args.gpus)
+        resources = run_resources(study, args.workers, args.gpus)
     except StudyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        s = run(study, args.results, Path(args.data), workers, args.name, args.address, args.verbose)
+        s = run(study, args.results, Path(args.data), resources, args.name, args.address, args.verbose)
     except (FileNotFoundError, StudyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

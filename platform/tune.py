@@ -21,6 +21,7 @@ from platform.ray_session import init_ray
 from platform.storage import (ENV_STORAGE, Results, StorageError, check_writable, connect, optuna_url, redact,
                               results_location)
 from platform.study import Study, StudyError, add_study_arguments, load_study
+from trainables.config import to_dict
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +107,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     init_ray(address, **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
     progress = [] if verbose else [StudyProgress(
         [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,
-        [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.get("max_t", 0)))]
+        [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.max_t or 0))]
     if resume:
         name = name or latest_experiment(results)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
@@ -116,25 +117,24 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     if resume and not tune.Tuner.can_restore(experiment.path, storage_filesystem=None if results.is_local else results.fs):
         raise StudyError(f"--resume: {experiment.uri} holds no Tune experiment state to resume")
     experiment.write_json("run_info-resumed.json" if resume else "run_info.json", {
-        "study": study.raw, "preset": study.preset, "resources": study.resources, "fixed_config": fixed,
+        "study": study.raw, "preset": study.preset, "resources": to_dict(study.resources), "fixed_config": fixed,
         "optuna_storage": redact(url), "optuna_storage_from": url_source,
         "classifier_test_accuracy": clf_acc, **provenance(),
     })
     res = study.resources
-    pbt = study.scheduler.get("type") == "pbt"
+    pbt = study.scheduler.type == "pbt"
     if pbt:  # the trial trains in its own process, with a Tune checkpoint per report (platform.pbt)
         from trainables.ray_train import tune_checkpointed_trial
 
         trainable = tune.with_resources(
-            tune.with_parameters(tune_checkpointed_trial, model=study.trainable, fixed=fixed, workers=res,
+            tune.with_parameters(tune_checkpointed_trial, model=study.trainable, fixed=fixed, resources=res,
                                  searched=[p.name for p in study.search]),
-            {"cpu": float(res.get("cpus_per_worker", 1.0)),
-             **({"gpu": float(res.get("gpus_per_worker", 1.0))} if res.get("use_gpu") else {})},
+            {k.lower(): v for k, v in res.worker_resources().items()},
         )
     else:
         trainable = tune.with_resources(
-            tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, workers={**res, **_checkpoint_score(study)}),
-            {"cpu": float(res.get("trial_cpus", 0.01))},
+            tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, resources=res, **_checkpoint_score(study)),
+            {"cpu": res.trial_cpus},
         )
     if resume:
         tuner = tune.Tuner.restore(experiment.path, trainable, resume_unfinished=True, resume_errored=True,
@@ -149,7 +149,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
             search_alg, scheduler = first_population(study, len(optuna_study(study, storage).trials)), build_scheduler(study)
             callbacks.append(OptunaRecorder(study, storage))
             # PBT clones checkpoints that must still exist: keep a few per trial
-            checkpoints = tune.CheckpointConfig(num_to_keep=max(3, int(res.get("keep_checkpoints", 3))))
+            checkpoints = tune.CheckpointConfig(num_to_keep=max(3, res.keep_checkpoints))
         else:
             search_alg, scheduler, checkpoints = _searcher(study, storage, errors), _scheduler(study), None
         tuner = tune.Tuner(
@@ -157,7 +157,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
             param_space=param_space(study) if pbt else None,
             tune_config=tune.TuneConfig(
                 search_alg=search_alg, scheduler=scheduler, num_samples=study.num_samples,
-                max_concurrent_trials=int(res.get("max_concurrent_trials", 2)),
+                max_concurrent_trials=res.max_concurrent_trials,
             ),
             run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True),
                                       callbacks=callbacks, verbose=None if verbose else 0, checkpoint_config=checkpoints,
@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         import yaml
 
-        print(yaml.safe_dump({"name": study.name, "preset": study.preset, "resources": study.resources,
+        print(yaml.safe_dump({"name": study.name, "preset": study.preset, "resources": to_dict(study.resources),
                               "resolved": study.resolved(), **study.raw}, sort_keys=False))
         return 0
     try:

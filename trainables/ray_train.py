@@ -14,6 +14,7 @@ from trainables.config import from_dict
 from trainables.data import arrays_from_shard, ray_dataset, read_manifest
 from trainables.loop import fit
 from trainables.registry import get_trainable
+from trainables.resources import Resources, as_resources
 
 
 def allreduce_grads(module: torch.nn.Module) -> None:
@@ -56,19 +57,18 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
 
 
 def make_trainer(
-    trainable: str, loop_config: dict[str, Any], workers: dict[str, Any], name: str, storage_path: str,
+    trainable: str, loop_config: dict[str, Any], resources: Resources | dict[str, Any], name: str, storage_path: str,
     storage_filesystem=None, callbacks: list | None = None, hparams: bool = True,
+    checkpoint_metric: str | None = None, checkpoint_mode: str = "max",
 ):
     """The TorchTrainer for one run of ``trainable`` (used by Tune trials and by ``platform.train``).
 
     The corpus's train split becomes a Ray Dataset here (``trainables.data.ray_dataset``); each
     worker takes its rows from ``get_dataset_shard`` (``trainables.data.arrays_from_shard``).
 
-    ``workers``: num_workers, cpus_per_worker, use_gpu, gpus_per_worker; max_failures (worker
-    failures survived by restarting from the last checkpoint; -1: always); startup_retries
-    (worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs);
-    keep_checkpoints (the best K by ``checkpoint_metric``/``checkpoint_mode`` — platform.tune passes the
-    study's first objective when it comes with every report — else by the trainable's objective, max).
+    ``resources``: the run's ``trainables.resources.Resources`` (or a mapping of its fields). Train keeps
+    the best ``keep_checkpoints`` by ``checkpoint_metric``/``checkpoint_mode`` — platform.tune passes the
+    study's first objective when it comes with every report — else by the trainable's objective, max.
     ``hparams``: rank 0 writes TensorBoard's HParams record of the run (``trainables.loop.fit``).
     """
     from ray.train import CheckpointConfig, DataConfig, FailureConfig, RunConfig, ScalingConfig
@@ -76,9 +76,7 @@ def make_trainer(
 
     spec = get_trainable(trainable)
     cfg = from_dict(spec.config_cls, loop_config, where="train config")  # fail fast, before workers start
-    resources = {"CPU": float(workers.get("cpus_per_worker", 1.0))}
-    if workers.get("use_gpu"):
-        resources["GPU"] = float(workers.get("gpus_per_worker", 1.0))
+    res = as_resources(resources)
     return TorchTrainer(
         train_loop_per_worker,
         train_loop_config={"trainable": trainable, "config": loop_config, "hparams": hparams},
@@ -87,9 +85,9 @@ def make_trainer(
         # each worker keeps its stride of the pair-id order instead (deterministic per rank)
         dataset_config=DataConfig(datasets_to_split=[]),
         scaling_config=ScalingConfig(
-            num_workers=int(workers.get("num_workers", 1)),
-            use_gpu=bool(workers.get("use_gpu", False)),
-            resources_per_worker=resources,
+            num_workers=res.num_workers,
+            use_gpu=res.use_gpu,
+            resources_per_worker=res.worker_resources(),
         ),
         run_config=RunConfig(
             name=name,
@@ -97,20 +95,22 @@ def make_trainer(
             storage_filesystem=storage_filesystem,
             callbacks=callbacks or [],
             failure_config=FailureConfig(
-                max_failures=int(workers.get("max_failures", 1)),
-                controller_failure_limit=int(workers.get("startup_retries", -1)),
+                max_failures=res.max_failures,
+                controller_failure_limit=res.startup_retries,
             ),
             checkpoint_config=CheckpointConfig(
-                num_to_keep=int(workers.get("keep_checkpoints", 2)),
-                checkpoint_score_attribute=workers.get("checkpoint_metric", spec.objective),
-                checkpoint_score_order=workers.get("checkpoint_mode", "max"),
+                num_to_keep=res.keep_checkpoints,
+                checkpoint_score_attribute=checkpoint_metric or spec.objective,
+                checkpoint_score_order=checkpoint_mode if checkpoint_metric else "max",
             ),
         ),
     )
 
 
-def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], workers: dict[str, Any]) -> None:
-    """Tune function trainable: builds a TorchTrainer of trainable ``model`` for this trial's config and fits it.
+def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], resources: Resources,
+               checkpoint_metric: str | None = None, checkpoint_mode: str = "max") -> None:
+    """Tune function trainable: builds a TorchTrainer of trainable ``model`` for this trial's config and fits it
+    (``checkpoint_metric``/``checkpoint_mode``: which checkpoints Train keeps, ``make_trainer``).
 
     Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events and
     Train's checkpoints go to the trial's directory on Tune's storage.
@@ -127,10 +127,10 @@ def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], wor
     else:  # remote storage (s3://, gs://): TensorBoard writes locally, Tune syncs it up
         trial_dir = ctx.get_trial_dir()
     trainer = make_trainer(
-        model, {**fixed, **config, "tb_dir": trial_dir}, workers,
+        model, {**fixed, **config, "tb_dir": trial_dir}, resources,
         name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
         storage_path=f"{storage.trial_fs_path}/train", storage_filesystem=storage.storage_filesystem,
-        callbacks=[TuneReportCallback()],
+        callbacks=[TuneReportCallback()], checkpoint_metric=checkpoint_metric, checkpoint_mode=checkpoint_mode,
         # Tune's TensorBoard logger writes this trial's HParams record (every trial that ends, ASHA-stopped
         # ones included) into the same directory; a second record there would be ignored or clash with it
         hparams=False,
@@ -142,7 +142,7 @@ LINEAGE_FILE = "lineage.jsonl"
 """In a trial directory: one JSON line per start from a checkpoint (``tune_checkpointed_trial``)."""
 
 
-def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], workers: dict[str, Any],
+def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], resources: Resources,
                             searched: list[str] | None = None) -> None:
     """Tune function trainable that trains in the trial's own process (one worker, no TorchTrainer) and
     hands Tune a checkpoint with every report: what population-based training needs.
@@ -167,7 +167,7 @@ def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[s
     trial_dir = storage.trial_fs_path if local else ray.tune.get_context().get_trial_dir()
     os.makedirs(trial_dir, exist_ok=True)
     cfg = from_dict(spec.config_cls, {**fixed, **config, "tb_dir": trial_dir}, where="trial config")
-    use_gpu = bool(workers.get("use_gpu")) and torch.cuda.is_available()
+    use_gpu = as_resources(resources).use_gpu and torch.cuda.is_available()
 
     def report(metrics: dict, checkpoint_dir: str | None) -> None:
         ckpt = ray.tune.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None

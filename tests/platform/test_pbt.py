@@ -24,7 +24,7 @@ def test_shipped_pbt_study_resolves_to_ray_pbt_on_its_search_space():
     assert (pbt._metric, pbt._mode, pbt._time_attr) == ("sync_kappa", "max", "epoch")  # noqa: SLF001
     assert (pbt._perturbation_interval, pbt._quantile_fraction, pbt._resample_probability) == (3, 0.25, 0.25)  # noqa: SLF001
     assert set(pbt._hyperparam_mutations) == {p.name for p in study.search}  # noqa: SLF001
-    assert study.searcher["type"] == "random" and study.resolved()["scheduler"]["synch"] is False
+    assert study.searcher.type == "random" and study.resolved()["scheduler"]["synch"] is False
 
 
 def test_within_bounds_puts_a_perturbed_value_back_on_its_searched_range():

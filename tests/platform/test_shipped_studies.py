@@ -27,7 +27,7 @@ def test_shipped_study_validates_with_every_preset(name):
 def test_the_multi_objective_study_trades_image_quality_against_sync_rate():
     study = load_study("syncgan_quality_sync")
     assert study.multi_objective and study.objectives == [("sync_rate", "max"), ("fid_image", "min")]
-    assert study.scheduler["type"] == "fifo" and study.searcher["type"] in ("optuna_tpe", "nsga2")
+    assert study.scheduler.type == "fifo" and study.searcher.type in ("optuna_tpe", "nsga2")
     # the same study with ASHA needs the one metric ASHA stops on
     assert load_study("syncgan_quality_sync", ["scheduler.type=asha", "scheduler.metric=sync_rate"]).scheduler_objective() \
         == ("sync_rate", "max")

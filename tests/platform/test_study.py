@@ -1,5 +1,7 @@
 import pytest
 
+from trainables.resources import Resources
+
 from platform.study import StudyError, known_studies, load_study
 from platform.tune import main
 
@@ -17,14 +19,14 @@ def test_shipped_study_loads_with_search_space_and_local_preset():
     study = _semi()
     assert {p.name for p in study.search} == {"lr_g", "lr_d", "lr_s", "pair_ratio", "semi_rate"}
     assert study.metric == "sync_kappa" and study.mode == "max"
-    assert study.resources["trial_cpus"] < 0.1 and study.resources["max_concurrent_trials"] == 2
+    assert study.resources.trial_cpus < 0.1 and study.resources.max_concurrent_trials == 2
     dist = {p.name: p.to_optuna() for p in study.search}
     assert dist["lr_g"].log and dist["semi_rate"].choices == (0.1, 0.4, 1.0)
 
 
 def test_overrides_and_preset():
     study = _semi(["config.epochs=2", "num_samples=3", "scheduler.grace_period=1"], preset="gpu")
-    assert study.config["epochs"] == 2 and study.num_samples == 3 and study.resources["use_gpu"] is True
+    assert study.config["epochs"] == 2 and study.num_samples == 3 and study.resources.use_gpu is True
 
 
 @pytest.mark.parametrize("override, message", [
@@ -72,7 +74,7 @@ def test_study_from_yaml_path(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("trainable: syncgan\ncorpus: {name: fashion_spoken}\npresets: {local-cpu: {trial_cpus: 0.01}}\n")
     study = load_study(str(path))
-    assert study.name == "mine" and study.search == [] and study.scheduler["type"] == "asha"
+    assert study.name == "mine" and study.search == [] and study.scheduler.type == "asha"
 
 
 def test_numbers_written_without_a_dot_are_numbers():
@@ -190,15 +192,19 @@ def test_presets_come_from_the_shared_file_and_a_study_amends_them(tmp_path):
     shared = shared_presets()
     assert {"local-cpu", "gpu"} <= set(shared) and shared["gpu"]["use_gpu"] is True
     study = _semi()
-    assert "presets" not in study.raw and study.resources == shared["local-cpu"]
-    assert _semi(preset="gpu").resources == shared["gpu"]
+    assert "presets" not in study.raw and study.resources == Resources(**shared["local-cpu"])
+    assert _semi(preset="gpu").resources == Resources(**shared["gpu"])
     amended = _semi(["presets.local-cpu.max_concurrent_trials=1", "presets.big.num_workers=4"],
                          preset="big")
-    assert amended.resources == {"num_workers": 4}
+    assert amended.resources == Resources(num_workers=4)  # a new preset: Resources' defaults, amended
     assert merged_presets({"local-cpu": {"max_concurrent_trials": 1}})["local-cpu"] == {
         **shared["local-cpu"], "max_concurrent_trials": 1}
     with pytest.raises(StudyError, match="presets.local-cpu: unknown key"):
         _semi(["presets.local-cpu.cpu=1"])
+    with pytest.raises(StudyError, match="presets.local-cpu: num_workers must be a whole number, got 1.5"):
+        _semi(["presets.local-cpu.num_workers=1.5"])
+    with pytest.raises(StudyError, match="presets.local-cpu: cpus_per_worker must be >= 0, got -1"):
+        _semi(["presets.local-cpu.cpus_per_worker=-1"])
     with pytest.raises(StudyError, match="preset 'tiny' is not defined"):
         _semi(preset="tiny")
 
@@ -206,7 +212,7 @@ def test_presets_come_from_the_shared_file_and_a_study_amends_them(tmp_path):
 def test_the_default_study_searches_the_label_budget_as_a_cost():
     study = load_study("syncgan_semi")
     assert study.objectives == [("sync_kappa", "max"), ("label_budget", "min")] and study.cost_objective == "label_budget"
-    assert study.scheduler["type"] == "fifo" and study.searcher["cover"] == "semi_rate" and study.tolerance == 0.02
+    assert study.scheduler.type == "fifo" and study.searcher.cover == "semi_rate" and study.tolerance == 0.02
     assert study.resolved()["tolerance"] == 0.02 and study.resolved()["searcher"]["cover"] == "semi_rate"
 
 

@@ -19,7 +19,7 @@ def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_roo
     assert summary["metrics"]["epoch"] == 2 and summary["metrics"]["steps"] == 2
     assert summary["checkpoint"] and (run_dir / "run_info.json").exists()
     info = json.loads((run_dir / "run_info.json").read_text())
-    assert info["config"]["lr_g"] == 3e-4 and info["workers"]["num_workers"] == 2
+    assert info["config"]["lr_g"] == 3e-4 and info["resources"]["num_workers"] == 2
     [hp] = hparams_records(run_dir)  # rank 0's alone: the resolved config, the eval/* scalars, finished
     assert hp["start"].hparams["lr_g"].number_value == 3e-4 and "eval/sync_rate" in hp["metrics"] and hp["end"]
     assert [json.loads(l)["epoch"] for l in (run_dir / "progress.jsonl").read_text().splitlines()] == [1, 2]
