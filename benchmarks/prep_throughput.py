@@ -1,6 +1,6 @@
 """Data-prep throughput: the Ray Data pipeline against a plain single-process loop, same clips.
 
-Both contenders run ``data_prep.pipeline.featurize_to_parquet`` on the same wav files (FSDD
+Both contenders run ``data_prep.ray_featurize.featurize_to_parquet`` on the same wav files (FSDD
 layout, 8 kHz): read each clip, compute its 48x48 log-mel (batch-vectorized), write float16 rows to
 Parquet. The Ray contender streams blocks of ``--batch`` clips through ``map_batches`` tasks (one
 CPU each, as many as the cluster's CPUs) fused with ``write_parquet``; the single contender loops
@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from data_prep.corpora import DEFAULT_VOICES  # noqa: E402
 from data_prep.features import LogMelConfig  # noqa: E402
-from data_prep.pipeline import featurize_to_parquet  # noqa: E402
+from data_prep.ray_featurize import featurize_to_parquet  # noqa: E402
 
 
 def make_input(n: int, cache: Path) -> list[str]:

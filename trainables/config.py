@@ -2,55 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional, TypeVar
+from typing import Optional
 
-T = TypeVar("T")
-
-
-def from_dict(cls: type[T], values: Mapping[str, Any], where: str = "config") -> T:
-    """Build dataclass ``cls`` from ``values``; an unknown key is a ValueError naming it."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown key(s) {unknown} for {cls.__name__}; valid keys: {sorted(fields)}"
-        )
-    values = {k: _coerce(k, v, fields[k].type, where) for k, v in values.items()}
-    obj = cls(**values)
-    validate = getattr(obj, "validate", None)
-    if validate is not None:
-        validate()
-    return obj
-
-
-def to_dict(obj: Any) -> dict[str, Any]:
-    """The resolved config as a plain dict (all defaults included)."""
-    return dataclasses.asdict(obj)
-
-
-def _coerce(key: str, value: Any, annotation: Any, where: str) -> Any:
-    """Numbers given as text (YAML reads ``1e-3`` as a string) become numbers; wrong types are errors."""
-    kind = str(annotation)
-    if value is None or kind not in ("float", "int", "bool", "Optional[int]", "Optional[float]"):
-        return value
-    if "bool" in kind:
-        if not isinstance(value, bool):
-            raise ValueError(f"{where}: {key} must be true or false, got {value!r}")
-        return value
-    target = float if "float" in kind else int
-    if isinstance(value, bool):
-        raise ValueError(f"{where}: {key} must be a number, got {value!r}")
-    try:
-        number = float(value) if isinstance(value, str) else value
-    except ValueError:
-        raise ValueError(f"{where}: {key} must be a number, got {value!r}") from None
-    if not isinstance(number, (int, float)):
-        raise ValueError(f"{where}: {key} must be a number, got {value!r}")
-    if target is int:
-        if float(number) != int(number):
-            raise ValueError(f"{where}: {key} must be a whole number, got {value!r}")
-        return int(number)
-    return float(number)
+from data_prep.schema import from_dict, to_dict  # noqa: F401  (the one config builder, re-exported)
 
 
 @dataclasses.dataclass

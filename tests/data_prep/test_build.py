@@ -5,8 +5,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from data_prep import build, load_manifest
-from data_prep import pipeline
-from data_prep.pipeline import TEST_PAIR_OFFSET
+from data_prep import corpus_writer
+from data_prep.corpus_writer import TEST_PAIR_OFFSET
 
 from dp_helpers import write_fake_fashion
 
@@ -41,7 +41,7 @@ def test_tiny_build_contract(tiny):
     ids = {}
     for split in ("train", "test"):
         t = _read(corpus, m, split)
-        assert t.schema == pipeline.SCHEMA
+        assert t.schema == corpus_writer.SCHEMA
         info = m["splits"][split]
         assert t.num_rows == info["rows"] == 30 and len(info["files"]) == 2
         label = t["label"].to_numpy()
@@ -75,7 +75,7 @@ def test_rebuild_is_a_noop_unless_forced(tiny):
 
 
 def test_failed_build_leaves_nothing(ray_local, fake_fashion, tmp_path, monkeypatch):
-    real, calls = pipeline._write_split, []
+    real, calls = corpus_writer.write_split, []
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -83,7 +83,7 @@ def test_failed_build_leaves_nothing(ray_local, fake_fashion, tmp_path, monkeypa
             raise OSError("disk full (simulated)")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "_write_split", flaky)
+    monkeypatch.setattr(corpus_writer, "write_split", flaky)
     with pytest.raises(OSError, match="simulated"):
         build("fashion_spoken", tmp_path, {**TINY, "fashion_dir": str(fake_fashion[0])})
     assert len(calls) == 2
@@ -178,14 +178,14 @@ def test_a_corpus_that_cannot_be_written_is_one_line_naming_the_path(ray_local, 
 
     from data_prep.cli import main
 
-    real = pipeline._write_split
+    real = corpus_writer.write_split
 
     def disk_full(shards, out_dir, rows_per_file):
         if out_dir.name == "test":
             raise OSError(errno.ENOSPC, "No space left on device", str(out_dir / "part-00000.parquet"))
         return real(shards, out_dir, rows_per_file)
 
-    monkeypatch.setattr(pipeline, "_write_split", disk_full)
+    monkeypatch.setattr(corpus_writer, "write_split", disk_full)
     monkeypatch.setenv("DATA_PREP_PROGRESS", "0")
     overrides = {**TINY, "fashion_dir": str(fake_fashion[0])}
     assert main(["build", "fashion_spoken", "--out", str(tmp_path), *(f"--set={k}={v}" for k, v in overrides.items())]) == 2

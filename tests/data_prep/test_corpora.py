@@ -9,7 +9,7 @@ import soundfile as sf
 
 from data_prep import CORPORA, build, load_manifest
 from data_prep.cli import main
-from data_prep.pipeline import SCHEMA
+from data_prep.corpus_writer import SCHEMA
 from dp_helpers import tone, write_class_folder, write_fake_fashion, write_fsdd
 
 

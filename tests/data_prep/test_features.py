@@ -157,7 +157,7 @@ def test_to_waveform_dispatches_on_representation():
 def test_featurize_to_parquet_ray_and_single_agree(ray_local, tmp_path):
     import pyarrow.parquet as pq
 
-    from data_prep.pipeline import featurize_to_parquet
+    from data_prep.ray_featurize import featurize_to_parquet
 
     paths = []
     for i in range(12):
