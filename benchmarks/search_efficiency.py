@@ -14,6 +14,7 @@ when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (r
 or neither (both missed).
 
     python benchmarks/search_efficiency.py [--seeds 0 1] [--trials 16] [--epochs 12] [--steps 100] [--target 0.15]
+        [--set 'search.lr_g={loguniform: [1e-5, 1e-2]}' ...]   # further study overrides (both searches)
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
@@ -144,6 +145,9 @@ def main() -> int:
                    help="lower targets also reported from the same searches (each is passed before --target)")
     p.add_argument("--preset", default="local-cpu", help="the study's resources preset (gpu: syncgan_semi's GPU preset, "
                    "for the larger --epochs/--steps that 2 cores cannot afford)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="a further study override for both searches, e.g. a wider space: "
+                        "--set 'search.lr_g={loguniform: [1e-5, 1e-2]}'")
     p.add_argument("--from", dest="from_dir", help="report on the searches already under this directory, run nothing")
     p.add_argument("--data", default=str(ROOT / "data"))
     args = p.parse_args()
@@ -169,11 +173,11 @@ def main() -> int:
     print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {steps} steps, "
           f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; ASHA grace {args.grace} factor "
           f"{args.reduction_factor}; TPE start-up {args.startup}; target sync_kappa {args.target}; "
-          f"seeds {args.seeds}; results under {results}", flush=True)
+          f"seeds {args.seeds}; overrides {args.overrides}; results under {results}", flush=True)
     searches = {}
     for seed in args.seeds:
         for method, overrides in METHODS.items():
-            study = load_study("syncgan_semi", small_scale(args, seed) + overrides)
+            study = load_study("syncgan_semi", small_scale(args, seed) + args.overrides + overrides)
             study.name = f"syncgan_semi-{method.replace('+', '_')}-seed{seed}"
             t0 = time.time()
             summary = run(study, results, Path(args.data))

@@ -101,9 +101,9 @@ def fit(
             rng = np.random.default_rng([cfg.seed, rank, epoch])
             sums: dict[str, float] = defaultdict(float)
             steps = 0
-            for x_a, x_b, y, labelled in batches(train, cfg.batch_size, rng, cfg.semi_rate, cfg.seed,
-                                                 cfg.steps_per_epoch, device, start=progress.step_in_epoch):
-                for k, v in model.train_step(x_a, x_b, y, labelled, grad_hook).items():
+            for x_image, x_audio, y, labelled in batches(train, cfg.batch_size, rng, cfg.semi_rate, cfg.seed,
+                                                         cfg.steps_per_epoch, device, start=progress.step_in_epoch):
+                for k, v in model.train_step(x_image, x_audio, y, labelled, grad_hook).items():
                     sums[k] += v
                 sums["labelled_share"] += float(labelled.float().mean())
                 steps += 1

@@ -149,8 +149,8 @@ class SyncGAN(nn.Module):
 
     def train_step(
         self,
-        x_a: torch.Tensor,
-        x_b: torch.Tensor,
+        x_image: torch.Tensor,
+        x_audio: torch.Tensor,
         labels: torch.Tensor,
         labelled: torch.Tensor,
         average_grads: AverageGrads = None,
@@ -161,7 +161,7 @@ class SyncGAN(nn.Module):
         its optimizer steps. Forward passes run under ``self.precision``'s autocast and losses
         are scaled by its grad scaler (``amp``). Returns the losses as floats.
         """
-        n, dev = x_a.shape[0], x_a.device
+        n, dev = x_image.shape[0], x_image.device
         hook = average_grads or (lambda m: None)
         amp = self.precision
         out: dict[str, float] = {}
@@ -174,15 +174,15 @@ class SyncGAN(nn.Module):
             fake_a, fake_b = self.g_a(z), self.g_b(z)
         self.opt_d.zero_grad(set_to_none=True)
         with amp.autocast():
-            loss_d_a = bce_to(self.d_a(x_a), 1.0) + bce_to(self.d_a(fake_a), 0.0)
-            loss_d_b = bce_to(self.d_b(x_b), 1.0) + bce_to(self.d_b(fake_b), 0.0)
+            loss_d_a = bce_to(self.d_a(x_image), 1.0) + bce_to(self.d_a(fake_a), 0.0)
+            loss_d_b = bce_to(self.d_b(x_audio), 1.0) + bce_to(self.d_b(fake_b), 0.0)
         out.update(finite_losses("SyncGAN", loss_d_image=loss_d_a, loss_d_audio=loss_d_b))
         amp.backward(loss_d_a + loss_d_b)
         hook(self.d_a), hook(self.d_b)
         amp.step(self.opt_d)
 
         # 2. synchronizer, on real pairs whose pairing may be used
-        real = self._sync_batch(x_a, x_b, labels, labelled)
+        real = self._sync_batch(x_image, x_audio, labels, labelled)
         if real is not None or average_grads is not None:
             self.opt_s.zero_grad(set_to_none=True)
             if real is not None:
