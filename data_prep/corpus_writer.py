@@ -113,6 +113,7 @@ def write_corpus(name: str, cfg: Any, chash: str, p: Prepared, tmp: Path, t0: fl
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     })
 
+
 def feature_stats(x: np.ndarray) -> dict:
     """Scalar mean/std/min/max and per-row (frequency / image row) mean and std, in the [-1, 1] scale."""
     x = np.asarray(x, np.float32)
@@ -121,6 +122,7 @@ def feature_stats(x: np.ndarray) -> dict:
     return {"mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()), "max": float(x.max()),
             "row_mean": [round(float(v), 5) for v in x.mean(axis=(0, 2))],
             "row_std": [round(float(v), 5) for v in x.std(axis=(0, 2))]}
+
 
 def pair_tables(pair_ids: np.ndarray, labels: np.ndarray, images: np.ndarray, unit_rows: np.ndarray,
                  choice: np.ndarray, audio_ids: list[str], image_ids: np.ndarray, num_shards: int) -> list[pa.Table]:
@@ -135,11 +137,13 @@ def pair_tables(pair_ids: np.ndarray, labels: np.ndarray, images: np.ndarray, un
         }, schema=SCHEMA))
     return tables
 
+
 def parquet_args() -> dict:
     # Each split holds few distinct clips: a dictionary page big enough for all of them shrinks the
     # audio column ~50x; readers decode it back to plain binary.
     return {"compression": "zstd", "use_dictionary": ["audio", "audio_id"], "dictionary_pagesize_limit": 64 << 20,
             "row_group_size": ROW_GROUP_ROWS}
+
 
 def write_split(shards: list[pa.Table], out_dir: Path, rows_per_file: int) -> list[str]:
     """Write one split with Ray Data; returns the files relative to the corpus directory."""

@@ -71,6 +71,7 @@ def featurize_files(inputs: list[tuple[str, str, int]], spec: LogMelConfig | Fol
 CLIP_SCHEMA = pa.schema([("audio_id", pa.string()), ("source_id", pa.string()), ("audio", pa.binary()),
                          ("error", pa.string()), ("sample_rate", pa.int64())])
 
+
 def clip_table(batch: dict[str, np.ndarray], cfg: LogMelConfig | FoldedWaveConfig, seed: int = 0) -> pa.Table:
     """``featurize_batch`` with Arrow output: features as binary float16 rows (the Parquet layout)."""
     out = featurize_batch(batch, cfg, seed)
@@ -79,6 +80,7 @@ def clip_table(batch: dict[str, np.ndarray], cfg: LogMelConfig | FoldedWaveConfi
                      "audio": binary_rows(np.asarray(out["audio"]).astype("<f2")),
                      "error": pa.array(out["error"].tolist(), pa.string()),
                      "sample_rate": pa.array(out["sample_rate"], pa.int64())}, schema=CLIP_SCHEMA)
+
 
 def featurize_to_parquet(paths: list[str], out_dir: str | Path, cfg: LogMelConfig | FoldedWaveConfig,
                          batch_size: int = 512, use_ray: bool = True, seed: int = 0) -> int:
@@ -108,8 +110,10 @@ def featurize_to_parquet(paths: list[str], out_dir: str | Path, cfg: LogMelConfi
         ds.write_parquet(str(out_dir), arrow_parquet_args_fn=_zstd)  # fused with the map: one task per block
     return sum(pq.read_metadata(f).num_rows for f in out_dir.glob("*.parquet"))
 
+
 def _zstd() -> dict:
     return {"compression": "zstd"}
+
 
 class data_context:
     """Ray Data settings for these pipelines, restored afterwards.

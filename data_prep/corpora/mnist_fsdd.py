@@ -41,6 +41,7 @@ class MnistFsddConfig:
         self.audio_test_fraction = fraction("audio_test_fraction", self.audio_test_fraction)
         check_common(self)
 
+
 @dataclass
 class MnistFsddOfflineConfig(MnistFsddConfig):
     """Offline twin of mnist_fsdd: scikit-learn's 8x8 digits (resized to 28x28) and espeak-ng digits read as FSDD."""
