@@ -13,8 +13,8 @@ is counted at everything it spent (printed with ``>``), a lower bound of its cos
 when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (random search missed)
 or neither (both missed).
 
-    python benchmarks/search_efficiency.py [--seeds 0 1] [--trials 16] [--epochs 12] [--steps 100] [--target 0.15]
-        [--set 'search.lr_g={loguniform: [1e-5, 1e-2]}' ...]   # further study overrides (both searches)
+    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 8] [--epochs 8] [--steps 50] [--target 0.5]
+        [--space wide|study] [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
@@ -39,8 +39,11 @@ import xmodal_cli  # noqa: E402  (run as a script: `platform` is the stdlib's un
 xmodal_cli.load_platform_package()
 from platform.search import reaches  # noqa: E402
 
+WIDE = ["search.lr_g={loguniform: [1.0e-4, 1.0e-2]}", "search.lr_s={loguniform: [1.0e-4, 1.0e-2]}",
+        "search.lr_d={loguniform: [2.0e-5, 2.0e-3]}"]
+"""--space wide: syncgan_semi's learning rates over two decades each (the study's own span 0.6 decades)."""
 METHODS = {
-    "tpe+asha": ["searcher.type=optuna_tpe", "scheduler.type=asha"],
+    "tpe+asha": ["searcher.type=optuna_tpe", "scheduler.type=asha", "scheduler.mode=max"],
     "random+fifo": ["searcher.type=random", "scheduler.type=fifo"],
 }
 
@@ -125,24 +128,29 @@ def bound(missed: dict[tuple[str, float], list[int]], target: float) -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    p.add_argument("--trials", type=int, default=16, help="trials per search at most (the same for both)")
-    p.add_argument("--epochs", type=int, default=12, help="epochs per trial (ASHA's max_t): 12 x 31 = 372 steps")
-    p.add_argument("--steps", type=int, default=100, help="training steps per epoch, i.e. between two evaluations and "
-                   "reports, at most one pass over the training pairs (10 x per-class / batch size: 31 steps)")
-    p.add_argument("--grace", type=int, default=3, help="ASHA's grace period in epochs (93 steps; the sync rate leaves 0 "
-                   "after 100-300 steps, and ASHA keeps trials tied at 0)")
-    p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor (rungs at 3 and 6 epochs of "
-                   "12; factor 3 with 16-step epochs, rungs at 48 and 144 steps, stopped more late risers: README)")
-    p.add_argument("--startup", type=int, default=4, help="TPE's random start-up trials")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--trials", type=int, default=8, help="trials per search at most (the same for both)")
+    p.add_argument("--epochs", type=int, default=8, help="epochs per trial (ASHA's max_t): 8 x 50 = 400 steps")
+    p.add_argument("--steps", type=int, default=50, help="training steps per epoch, i.e. between two evaluations and "
+                   "reports, at most one pass over the training pairs (10 x per-class / batch size: 70 steps)")
+    p.add_argument("--grace", type=int, default=2, help="ASHA's grace period in epochs (rungs at 2 and 4 epochs of 8 "
+                   "with factor 2)")
+    p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor")
+    p.add_argument("--startup", type=int, default=3, help="TPE's random start-up trials")
+    p.add_argument("--space", choices=["wide", "study"], default="wide",
+                   help="wide: the learning rates over two decades each (WIDE), as a user who does not know them "
+                        "would search; study: syncgan_semi's own narrow space, where every point trains")
     p.add_argument("--width", type=int, default=16, help="base channels of every network (width 8 never left "
                    "sync rate 0 within 120 steps)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--per-class", type=int, default=200, help="training pairs per class")
-    p.add_argument("--target", type=float, default=0.15,
-                   help="sync_kappa a search must reach (0: chance; 0.15 is a sync rate of about 0.24 over 10 classes)")
-    p.add_argument("--also", type=float, nargs="*", default=[0.05, 0.1],
+    p.add_argument("--per-class", type=int, default=450, help="training pairs per class")
+    p.add_argument("--target", type=float, default=0.5,
+                   help="sync_kappa a search must reach (0: chance; 0.5 is a sync rate of about 0.55 over 10 classes)")
+    p.add_argument("--also", type=float, nargs="*", default=[0.3],
                    help="lower targets also reported from the same searches (each is passed before --target)")
+    p.add_argument("--rung-metric", default="sync_kappa_soft",
+                   help="what ASHA ranks trials on at its rungs: sync_kappa_soft (Cohen's kappa of the judges' "
+                        "probabilities, tie-free) or sync_kappa (labels: trials tied at 0 all pass a cutoff of 0)")
     p.add_argument("--preset", default="local-cpu", help="the study's resources preset (gpu: syncgan_semi's GPU preset, "
                    "for the larger --epochs/--steps that 2 cores cannot afford)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -169,15 +177,18 @@ def main() -> int:
     from platform.tune import run
 
     results = Path(tempfile.mkdtemp(prefix="search-eff-"))
+    if args.space == "wide":
+        args.overrides = WIDE + args.overrides
     steps = min(args.steps, 10 * args.per_class // args.batch_size)
     print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {steps} steps, "
           f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; ASHA grace {args.grace} factor "
-          f"{args.reduction_factor}; TPE start-up {args.startup}; target sync_kappa {args.target}; "
+          f"{args.reduction_factor} on {args.rung_metric}; TPE start-up {args.startup}; target sync_kappa {args.target}; "
           f"seeds {args.seeds}; overrides {args.overrides}; results under {results}", flush=True)
     searches = {}
     for seed in args.seeds:
         for method, overrides in METHODS.items():
-            study = load_study("syncgan_semi", small_scale(args, seed) + args.overrides + overrides)
+            rung = [f"scheduler.metric={args.rung_metric}"] if method == "tpe+asha" else []
+            study = load_study("syncgan_semi", small_scale(args, seed) + args.overrides + overrides + rung)
             study.name = f"syncgan_semi-{method.replace('+', '_')}-seed{seed}"
             t0 = time.time()
             summary = run(study, results, Path(args.data))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from typing import Any, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ray.tune import Callback
 
@@ -58,11 +58,17 @@ class StudyProgress(Callback):
     """One line per trial report: ``trial 2 epoch 4/12  sync_kappa=0.712 | sync_rate=0.781 ... [1m42s]``."""
 
     def __init__(self, objectives: Sequence[str], headline: Sequence[str], searched: Sequence[str], epochs: int,
-                 out=print) -> None:
-        self.objectives, self.searched, self.epochs, self.out = list(objectives), list(searched), epochs, out
+                 out: Optional[Callable[..., None]] = None) -> None:
+        # out=None: the print of the moment, looked up per line. A default of print would hold the builtin
+        # as it was at import; Ray's tqdm_ray replaces builtins.print (a Ray Data progress bar, as a corpus
+        # build in the same process shows), and Tune then cannot pickle this callback for a second Tuner.
+        self.objectives, self.searched, self.epochs, self._out = list(objectives), list(searched), epochs, out
         self.headline = [m for m in headline if m not in self.objectives]
         self.numbers: dict[str, int] = {}
         self.t0 = time.time()
+
+    def out(self, *args, **kwargs) -> None:
+        (self._out or print)(*args, **kwargs)
 
     def _number(self, trial) -> int:
         return self.numbers.setdefault(trial.trial_id, len(self.numbers))

@@ -140,8 +140,14 @@ def _fit(model: nn.Module, xt: torch.Tensor, y: np.ndarray, epochs: int, seed: i
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Class predictions, in eval mode."""
+    return predict_proba(model, x, batch_size).argmax(1)
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Class probabilities (softmax of the logits), in eval mode: (N, classes)."""
     model.eval()
-    return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+    return torch.cat([model(x[i:i + batch_size]).softmax(1) for i in range(0, len(x), batch_size)])
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: np.ndarray) -> float:

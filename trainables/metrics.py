@@ -45,6 +45,26 @@ def sync_kappa(pred_a: torch.Tensor, pred_b: torch.Tensor, n_classes: int) -> fl
     return round(kappa, 6) + 0.0  # + 0.0: no -0.0
 
 
+def soft_sync_kappa(prob_a: torch.Tensor, prob_b: torch.Tensor) -> float:
+    """Cohen's kappa of the judges' probabilities instead of their labels: ASHA's tie-free sync_kappa.
+
+    p_o = mean over pairs of sum_c p_a(c) p_b(c), the agreement expected if each judge drew its label
+    from its softmax; p_e = sum_c mean p_a(c) * mean p_b(c), the agreement expected from the two mean
+    distributions alone; (p_o - p_e) / (1 - p_e). It follows sync_kappa (equal for one-hot
+    probabilities) but moves with every change of the judges' confidence, so trials whose label kappa
+    is 0 (generators collapsed, or not yet synchronous) still rank against each other: Ray's ASHA stops
+    a trial only strictly below a rung's cutoff, and a cutoff of kappa 0 shared by most trials stops none."""
+    if prob_a.shape != prob_b.shape or prob_a.ndim != 2 or prob_a.shape[0] == 0:
+        raise ValueError(f"need two equal, non-empty (pairs, classes) probability tensors, got "
+                         f"{tuple(prob_a.shape)} and {tuple(prob_b.shape)}")
+    a, b = prob_a.double(), prob_b.double()
+    p_o = float((a * b).sum(1).mean())
+    p_e = float((a.mean(0) * b.mean(0)).sum())
+    if 1.0 - p_e < 1e-12:  # both judges certain of one and the same class for every pair: all agreement is chance
+        return 0.0
+    return (p_o - p_e) / (1.0 - p_e)
+
+
 def class_coverage(pred: torch.Tensor, n_classes: int) -> float:
     """Share of classes that appear among the predictions (1.0: every class generated)."""
     return float(torch.unique(pred).numel() / n_classes)

@@ -50,3 +50,20 @@ def test_known_harmless_ray_warnings_are_dropped_and_others_kept():
     finally:
         logging.getLogger("ray").removeHandler(keep)
     assert keep.messages == ["a real problem"]
+
+
+def test_the_callback_pickles_after_ray_replaced_print_and_prints_with_the_print_of_the_moment(monkeypatch, capsys):
+    """Ray's tqdm_ray swaps builtins.print for its own (a Ray Data progress bar, e.g. a corpus built in the same
+    process); a callback holding the print of import time then failed Tune's pickling of a second Tuner."""
+    import builtins
+
+    from ray import cloudpickle
+
+    printed: list[str] = []
+    original = builtins.print
+    monkeypatch.setattr(builtins, "print", lambda *a, **k: printed.append(" ".join(map(str, a))))
+    p = StudyProgress(["sync_kappa"], ["sync_rate"], ["lr_g"], epochs=2)
+    restored = cloudpickle.loads(cloudpickle.dumps(p))
+    restored.on_trial_start(0, [], SimpleNamespace(trial_id="a", config={"lr_g": 0.001}))
+    assert printed and printed[0].startswith("trial 0 started: lr_g=0.001")
+    assert original is not builtins.print

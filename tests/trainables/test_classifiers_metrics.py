@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from trainables.classifiers import load_classifiers
-from trainables.metrics import class_coverage, sync_kappa, sync_rate
+import torch.nn.functional as F
+
+from trainables.metrics import class_coverage, soft_sync_kappa, sync_kappa, sync_rate
 
 
 def test_classifiers_learn_the_tiny_corpus_and_are_cached(tiny_corpus, tiny_classifiers):
@@ -55,3 +57,40 @@ def test_sync_kappa_is_exactly_zero_when_no_pair_agrees_and_no_agreement_was_exp
         a = torch.randint(0, 3, (300,), generator=g)
         b = torch.randint(3, 6, (300,), generator=g)
         assert sync_kappa(a, b, 10) == 0.0
+
+
+def test_soft_sync_kappa_equals_sync_kappa_for_certain_judges_and_follows_their_confidence():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randint(0, 10, (2000,), generator=g)
+    b = torch.where(torch.arange(2000) % 2 == 0, a, torch.randint(0, 10, (2000,), generator=g))
+    one_hot = lambda x: F.one_hot(x, 10).float()  # noqa: E731
+    assert soft_sync_kappa(one_hot(a), one_hot(b)) == pytest.approx(sync_kappa(a, b, 10), abs=1e-5)
+    assert soft_sync_kappa(one_hot(a), one_hot(a)) == pytest.approx(1.0)
+    # the same labels, judged less surely: lower, never equal
+    unsure = 0.6 * one_hot(b) + 0.4 / 10
+    assert 0 < soft_sync_kappa(one_hot(a), unsure) < soft_sync_kappa(one_hot(a), one_hot(b))
+    same = one_hot(torch.full((300,), 3))
+    assert soft_sync_kappa(same, same) == 0.0  # collapsed onto one class: all agreement is chance
+    with pytest.raises(ValueError):
+        soft_sync_kappa(one_hot(a), one_hot(b)[:10])
+
+
+def test_soft_sync_kappa_ranks_trials_whose_label_kappa_ties_at_zero():
+    """Two pairs of generators collapsed onto different classes (image 0, audio 5): label kappa 0 for both, a
+    tie Ray's ASHA (strict cutoff) cannot break. In one, the judges' runner-up classes agree pair by pair (the
+    code already carries the class); in the other they are independent. The soft kappa tells them apart."""
+    g = torch.Generator().manual_seed(0)
+    n, others = 500, torch.tensor([1, 2, 3, 4, 6, 7, 8, 9])
+
+    def collapsed(top: int, runner_up: torch.Tensor) -> torch.Tensor:
+        p = torch.zeros(n, 10)
+        p[:, top] = 0.7
+        p[torch.arange(n), runner_up] = 0.3
+        return p
+
+    c = others[torch.randint(0, 8, (n,), generator=g)]
+    d = others[torch.randint(0, 8, (n,), generator=g)]
+    image, audio_near, audio_far = collapsed(0, c), collapsed(5, c), collapsed(5, d)
+    assert sync_kappa(image.argmax(1), audio_near.argmax(1), 10) == sync_kappa(image.argmax(1), audio_far.argmax(1), 10) == 0.0
+    near, far = soft_sync_kappa(image, audio_near), soft_sync_kappa(image, audio_far)
+    assert abs(far) < 0.01 < near

@@ -5,10 +5,10 @@ import math
 
 import torch
 
-from trainables.classifiers import load_classifiers, predict
+from trainables.classifiers import load_classifiers, predict, predict_proba
 from trainables.data import load_split
-from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, sync_rate, synchronizer_accuracy,
-                                synchronizer_judge_agreement)
+from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, soft_sync_kappa, sync_rate,
+                                synchronizer_accuracy, synchronizer_judge_agreement)
 from trainables.sample_grid import judged_captions
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
@@ -19,7 +19,7 @@ from trainables.transfer import TransferConfig
 class SyncGANEvaluator:
     """Judges generated pairs with the corpus's classifiers; the test split is the FID reference."""
 
-    scalars = ("sync_rate", "sync_kappa", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image",
+    scalars = ("sync_rate", "sync_kappa", "sync_kappa_soft", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image",
                "synchronizer_acc_real", "synchronizer_judge_agreement")
     final_scalars = ("transfer_acc_a_to_b", "transfer_acc_b_to_a")
     headline = ("sync_rate", "sync_kappa", "synchronizer_judge_agreement", "fid_image", "class_coverage_image",
@@ -44,8 +44,10 @@ class SyncGANEvaluator:
     @torch.no_grad()
     def metrics(self, final: bool) -> dict[str, float]:
         x_a, x_b = self.model.generate(self.z)
-        pred_a, pred_b = predict(self.clf_a, x_a), predict(self.clf_b, x_b)
+        prob_a, prob_b = predict_proba(self.clf_a, x_a), predict_proba(self.clf_b, x_b)
+        pred_a, pred_b = prob_a.argmax(1), prob_b.argmax(1)
         out = pair_metrics(pred_a, pred_b, self.n_classes)
+        out["sync_kappa_soft"] = soft_sync_kappa(prob_a, prob_b)
         # the synchronizer itself: its accuracy on held-out real pairs, and whether its verdict on the
         # generated pairs matches the judges' (low: the generators satisfy S with pairs the judges split)
         sync = self.model.sync
