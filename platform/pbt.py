@@ -103,6 +103,27 @@ def read_lineage(filesystem, trial_path: str) -> list[dict[str, Any]]:
     return out
 
 
+def prune_checkpoints(filesystem, trial_path: str, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` ``checkpoint_*`` directories of a finished PBT trial; returns
+    the deleted paths.
+
+    Under PBT Tune keeps every checkpoint while the study runs (``CheckpointConfig(num_to_keep=None)``):
+    PBT asks a top trial to save, and a function trainable answers with the checkpoint it has just
+    reported, so Tune registered that checkpoint twice and, keeping a few, deleted its directory twice
+    ("Error handling checkpoint ... Path not found"), each duplicate holding the place of a distinct
+    checkpoint that another trial may still clone. Pruning once the study is over avoids both."""
+    import pyarrow.fs
+
+    found = filesystem.get_file_info(pyarrow.fs.FileSelector(trial_path, allow_not_found=True))
+    names = sorted(i.base_name for i in found
+                   if i.type == pyarrow.fs.FileType.Directory and i.base_name.startswith("checkpoint_"))
+    deleted = []
+    for name in names[:max(len(names) - keep, 0)]:
+        filesystem.delete_dir(f"{trial_path}/{name}")
+        deleted.append(f"{trial_path}/{name}")
+    return deleted
+
+
 def lineage(trials: list[tuple[str, str, list[dict]]]) -> list[dict[str, Any]]:
     """Who cloned whom: for each ``(trial_id, trial_path, lineage records)``, one entry per start from a
     checkpoint, by epoch: ``{"trial", "epoch", "from" (the donor's id), "cloned" (False: its own

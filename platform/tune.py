@@ -148,8 +148,9 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
 
             search_alg, scheduler = first_population(study, len(optuna_study(study, storage).trials)), build_scheduler(study)
             callbacks.append(OptunaRecorder(study, storage))
-            # PBT clones checkpoints that must still exist: keep a few per trial
-            checkpoints = tune.CheckpointConfig(num_to_keep=max(3, res.keep_checkpoints))
+            # every checkpoint while the study runs (another trial may clone any recent one; Tune's own
+            # pruning deletes PBT's re-saved checkpoints twice): pruned to keep_checkpoints at the end
+            checkpoints = tune.CheckpointConfig(num_to_keep=None)
         else:
             search_alg, scheduler, checkpoints = _searcher(study, storage, errors), _scheduler(study), None
         tuner = tune.Tuner(
@@ -175,6 +176,11 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
         tell_stopped_trials(storage, study, {r.metrics.get("trial_id", ""): r.metrics for r in grid if r.metrics})
     interrupted = any(s not in ("TERMINATED", "ERROR") for s in statuses) or (
         len(statuses) < study.num_samples and not reached)
+    if pbt and not interrupted:  # --resume would restore PBT's state, which may name older checkpoints
+        from platform.pbt import prune_checkpoints
+
+        for r in grid:
+            prune_checkpoints(r.filesystem, r.path, res.keep_checkpoints)
     summary = summarize(study, grid, experiment.uri, time.time() - t0, interrupted)
     if pbt:
         from platform.pbt import lineage, read_lineage

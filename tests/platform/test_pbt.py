@@ -11,7 +11,7 @@ import yaml
 from ray.tune.schedulers import PopulationBasedTraining
 from tiny_study import TINY_STUDY
 
-from platform.pbt import LINEAGE_ATTR, WithinBounds, build_scheduler, lineage, lineage_lines
+from platform.pbt import LINEAGE_ATTR, WithinBounds, build_scheduler, lineage, lineage_lines, prune_checkpoints
 from platform.report import report
 from platform.study import StudyError, load_study
 from platform.tune import run
@@ -64,6 +64,24 @@ def test_lineage_names_the_donor_by_the_directory_of_its_checkpoint():
     assert lineage_lines(entries) == ["epoch 3: trial b cloned trial a -> lr_g=0.001", "epoch 5: trial b resumed -> lr_g=0.001"]
 
 
+def test_a_finished_trial_keeps_its_newest_checkpoints_and_everything_else(tmp_path):
+    import pyarrow.fs
+
+    trial = tmp_path / "trial"
+    for i in (0, 1, 2, 10, 11):  # checkpoint_000010 sorts after _000002: Tune pads the index
+        (trial / f"checkpoint_{i:06d}").mkdir(parents=True)
+        (trial / f"checkpoint_{i:06d}" / "state.pt").write_bytes(b"x")
+    (trial / "result.json").write_text("{}")
+    (trial / "checkpoint_notes.txt").write_text("a file, not a checkpoint")
+    fs = pyarrow.fs.LocalFileSystem()
+    deleted = prune_checkpoints(fs, str(trial), keep=2)
+    assert sorted(p.rsplit("/", 1)[1] for p in deleted) == ["checkpoint_000000", "checkpoint_000001", "checkpoint_000002"]
+    assert sorted(p.name for p in trial.iterdir()) == ["checkpoint_000010", "checkpoint_000011", "checkpoint_notes.txt",
+                                                      "result.json"]
+    assert prune_checkpoints(fs, str(trial), keep=2) == []
+    assert prune_checkpoints(fs, str(tmp_path / "gone"), keep=2) == []
+
+
 def _rows(trial_dir) -> list[dict]:
     return [json.loads(line) for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
 
@@ -102,6 +120,10 @@ def test_a_perturbed_trial_resumes_from_the_donors_checkpoint_with_its_new_learn
     assert after[0]["step"] == donor_at["step"] + raw["config"]["steps_per_epoch"]  # the donor's steps, continued
     assert after[0]["lr_opt_d"] == pytest.approx(new_lr) and after[0]["lr_opt_d"] != pytest.approx(donor_lr)
     assert rows[-1]["epoch"] == 3
+    # Tune kept every checkpoint while PBT ran; the finished study keeps the newest keep_checkpoints (2)
+    for d in dirs.values():
+        kept = sorted(p.name for p in d.glob("checkpoint_*"))
+        assert len(kept) == 2 and (d / kept[-1] / "state.pt").is_file(), kept
 
     trials = optuna.load_study(study_name="tiny_pbt",
                                storage=f"sqlite:///{results / 'tiny_pbt' / 'optuna.db'}").get_trials(deepcopy=False)
