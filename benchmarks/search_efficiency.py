@@ -20,6 +20,11 @@ or neither (both missed).
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
 trial-epochs come from the same searches, at no extra cost.
 
+ASHA ranks trials at its rungs on ``--rung-metric``, by default ``sync_kappa_soft`` (Cohen's kappa of the
+judges' probabilities): Ray's ASHA stops only trials strictly below a rung's cutoff, and with label
+kappa most young trials sit at exactly 0, a cutoff of 0 that stops none. ``--space wide`` (default)
+searches the learning rates over two decades each, as a user who does not know them would.
+
 Last line: ``ratio=<tpe_asha/random_fifo>``, the ratio of the trial-epochs summed over the seeds
 (goal <= 0.4).
 """
