@@ -48,7 +48,7 @@ WIDE = ["search.lr_g={loguniform: [1.0e-4, 1.0e-2]}", "search.lr_s={loguniform: 
         "search.lr_d={loguniform: [2.0e-5, 2.0e-3]}"]
 """--space wide: syncgan_semi's learning rates over two decades each (the study's own span 0.6 decades)."""
 METHODS = {
-    "tpe+asha": ["searcher.type=optuna_tpe", "scheduler.type=asha", "scheduler.mode=max"],
+    "tpe+asha": ["searcher.type=optuna_tpe", "scheduler.type=asha"],
     "random+fifo": ["searcher.type=random", "scheduler.type=fifo"],
 }
 
@@ -193,7 +193,7 @@ def main() -> int:
     searches = {}
     for seed in args.seeds:
         for method, overrides in METHODS.items():
-            rung = [f"scheduler.metric={args.rung_metric}"] if method == "tpe+asha" else []
+            rung = [f"scheduler.metric={args.rung_metric}", "scheduler.mode=max"] if method == "tpe+asha" else []
             study = load_study("syncgan_semi", small_scale(args, seed) + args.overrides + overrides + rung)
             study.name = f"syncgan_semi-{method.replace('+', '_')}-seed{seed}"
             t0 = time.time()

@@ -52,7 +52,7 @@ def test_known_harmless_ray_warnings_are_dropped_and_others_kept():
     assert keep.messages == ["a real problem"]
 
 
-def test_the_callback_pickles_after_ray_replaced_print_and_prints_with_the_print_of_the_moment(monkeypatch, capsys):
+def test_the_callback_pickles_after_ray_replaced_print_and_prints_with_the_print_of_the_moment(monkeypatch):
     """Ray's tqdm_ray swaps builtins.print for its own (a Ray Data progress bar, e.g. a corpus built in the same
     process); a callback holding the print of import time then failed Tune's pickling of a second Tuner."""
     import builtins

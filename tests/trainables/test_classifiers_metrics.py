@@ -2,10 +2,9 @@ import json
 
 import pytest
 import torch
-
-from trainables.classifiers import load_classifiers
 import torch.nn.functional as F
 
+from trainables.classifiers import load_classifiers
 from trainables.metrics import class_coverage, soft_sync_kappa, sync_kappa, sync_rate
 
 
