@@ -14,7 +14,7 @@ when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (r
 or neither (both missed).
 
     python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 10] [--epochs 8] [--steps 50] [--target 0.7]
-        [--space wide|study] [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
+        [--space wide|wider|study] [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
@@ -23,7 +23,7 @@ trial-epochs come from the same searches, at no extra cost.
 ASHA ranks trials at its rungs on ``--rung-metric``, by default ``sync_kappa_soft`` (Cohen's kappa of the
 judges' probabilities): Ray's ASHA stops only trials strictly below a rung's cutoff, and with label
 kappa most young trials sit at exactly 0, a cutoff of 0 that stops none. ``--space wide`` (default)
-searches the learning rates over two decades each, as a user who does not know them would.
+searches the learning rates over two decades each, as a user who does not know them would; ``wider`` over three.
 
 Last line: ``ratio=<tpe_asha/random_fifo>``, the ratio of the trial-epochs summed over the seeds
 (goal <= 0.4).
@@ -44,9 +44,15 @@ import xmodal_cli  # noqa: E402  (run as a script: `platform` is the stdlib's un
 xmodal_cli.load_platform_package()
 from platform.search import reaches  # noqa: E402
 
-WIDE = ["search.lr_g={loguniform: [1.0e-4, 1.0e-2]}", "search.lr_s={loguniform: [1.0e-4, 1.0e-2]}",
-        "search.lr_d={loguniform: [2.0e-5, 2.0e-3]}"]
-"""--space wide: syncgan_semi's learning rates over two decades each (the study's own span 0.6 decades)."""
+SPACES = {
+    "study": [],
+    "wide": ["search.lr_g={loguniform: [1.0e-4, 1.0e-2]}", "search.lr_s={loguniform: [1.0e-4, 1.0e-2]}",
+             "search.lr_d={loguniform: [2.0e-5, 2.0e-3]}"],
+    "wider": ["search.lr_g={loguniform: [3.0e-5, 3.0e-2]}", "search.lr_s={loguniform: [3.0e-5, 3.0e-2]}",
+              "search.lr_d={loguniform: [6.0e-6, 6.0e-3]}"],
+}
+"""--space: syncgan_semi's learning rates over their own span (0.6 decades each), over two decades each
+(wide) or three (wider), both centred on the study's."""
 METHODS = {
     "tpe+asha": ["searcher.type=optuna_tpe", "scheduler.type=asha"],
     "random+fifo": ["searcher.type=random", "scheduler.type=fifo"],
@@ -142,9 +148,10 @@ def main() -> int:
                    "with factor 2)")
     p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor")
     p.add_argument("--startup", type=int, default=3, help="TPE's random start-up trials")
-    p.add_argument("--space", choices=["wide", "study"], default="wide",
-                   help="wide: the learning rates over two decades each (WIDE), as a user who does not know them "
-                        "would search; study: syncgan_semi's own narrow space, where every point trains")
+    p.add_argument("--space", choices=list(SPACES), default="wide",
+                   help="wide / wider: the learning rates over two / three decades each (SPACES), as a user who "
+                        "does not know them would search; study: syncgan_semi's own narrow space, where every point "
+                        "trains")
     p.add_argument("--width", type=int, default=16, help="base channels of every network (width 8 never left "
                    "sync rate 0 within 120 steps)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -183,8 +190,7 @@ def main() -> int:
     from platform.tune import run
 
     results = Path(tempfile.mkdtemp(prefix="search-eff-"))
-    if args.space == "wide":
-        args.overrides = WIDE + args.overrides
+    args.overrides = SPACES[args.space] + args.overrides
     steps = min(args.steps, 10 * args.per_class // args.batch_size)
     print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {steps} steps, "
           f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; ASHA grace {args.grace} factor "
