@@ -13,8 +13,8 @@ is counted at everything it spent (printed with ``>``), a lower bound of its cos
 when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (random search missed)
 or neither (both missed).
 
-    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 10] [--epochs 8] [--steps 50] [--target 0.7]
-        [--space wide|wider|study] [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
+    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 12] [--epochs 8] [--steps 50] [--target 0.7]
+        [--space wider|wide|study] [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
@@ -22,8 +22,8 @@ trial-epochs come from the same searches, at no extra cost.
 
 ASHA ranks trials at its rungs on ``--rung-metric``, by default ``sync_kappa_soft`` (Cohen's kappa of the
 judges' probabilities): Ray's ASHA stops only trials strictly below a rung's cutoff, and with label
-kappa most young trials sit at exactly 0, a cutoff of 0 that stops none. ``--space wide`` (default)
-searches the learning rates over two decades each, as a user who does not know them would; ``wider`` over three.
+kappa most young trials sit at exactly 0, a cutoff of 0 that stops none. ``--space wider`` (default)
+searches the learning rates over three decades each, as a user who does not know them would; ``wide`` over two.
 
 Last line: ``ratio=<tpe_asha/random_fifo>``, the ratio of the trial-epochs summed over the seeds
 (goal <= 0.4).
@@ -140,7 +140,7 @@ def bound(missed: dict[tuple[str, float], list[int]], target: float) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--trials", type=int, default=10, help="trials per search at most (the same for both)")
+    p.add_argument("--trials", type=int, default=12, help="trials per search at most (the same for both)")
     p.add_argument("--epochs", type=int, default=8, help="epochs per trial (ASHA's max_t): 8 x 50 = 400 steps")
     p.add_argument("--steps", type=int, default=50, help="training steps per epoch, i.e. between two evaluations and "
                    "reports, at most one pass over the training pairs (10 x per-class / batch size: 70 steps)")
@@ -148,7 +148,7 @@ def main() -> int:
                    "with factor 2)")
     p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor")
     p.add_argument("--startup", type=int, default=3, help="TPE's random start-up trials")
-    p.add_argument("--space", choices=list(SPACES), default="wide",
+    p.add_argument("--space", choices=list(SPACES), default="wider",
                    help="wide / wider: the learning rates over two / three decades each (SPACES), as a user who "
                         "does not know them would search; study: syncgan_semi's own narrow space, where every point "
                         "trains")
