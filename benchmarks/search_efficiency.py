@@ -13,7 +13,7 @@ is counted at everything it spent (printed with ``>``), a lower bound of its cos
 when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (random search missed)
 or neither (both missed).
 
-    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 12] [--epochs 8] [--steps 50] [--target 0.7]
+    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 12] [--epochs 8] [--steps 50] [--target 0.7] [--threshold 0.02]
         [--space wider|wide|study] [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
@@ -22,7 +22,10 @@ trial-epochs come from the same searches, at no extra cost.
 
 ASHA ranks trials at its rungs on ``--rung-metric``, by default ``sync_kappa_soft`` (Cohen's kappa of the
 judges' probabilities): Ray's ASHA stops only trials strictly below a rung's cutoff, and with label
-kappa most young trials sit at exactly 0, a cutoff of 0 that stops none. ``--space wider`` (default)
+kappa most young trials sit at exactly 0, a cutoff of 0 that stops none. From the grace period on it
+also stops every trial at or below ``--threshold`` (``scheduler.threshold``, default 0.02: a soft
+kappa within noise of chance), since ASHA's ranking is only relative: the first trial at a rung has no
+cutoff, and a dead trial ranked among dead ones passes half the time. ``--space wider`` (default)
 searches the learning rates over three decades each, as a user who does not know them would; ``wide`` over two.
 
 Last line: ``ratio=<tpe_asha/random_fifo>``, the ratio of the trial-epochs summed over the seeds
@@ -147,6 +150,9 @@ def main() -> int:
     p.add_argument("--grace", type=int, default=2, help="ASHA's grace period in epochs (rungs at 2 and 4 epochs of 8 "
                    "with factor 2)")
     p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor")
+    p.add_argument("--threshold", type=lambda v: None if v == "none" else float(v), default=0.02,
+                   help="ASHA's threshold (scheduler.threshold): from the grace period on, stop a trial whose rung "
+                        "metric is at or below it (0.02: a soft kappa within noise of chance, 0; none: ASHA alone)")
     p.add_argument("--startup", type=int, default=3, help="TPE's random start-up trials")
     p.add_argument("--space", choices=list(SPACES), default="wider",
                    help="wide / wider: the learning rates over two / three decades each (SPACES), as a user who "
@@ -194,12 +200,14 @@ def main() -> int:
     steps = min(args.steps, 10 * args.per_class // args.batch_size)
     print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {steps} steps, "
           f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; ASHA grace {args.grace} factor "
-          f"{args.reduction_factor} on {args.rung_metric}; TPE start-up {args.startup}; target sync_kappa {args.target}; "
+          f"{args.reduction_factor} on {args.rung_metric}{'' if args.threshold is None else f', threshold {args.threshold:g}'}; TPE start-up {args.startup}; target sync_kappa {args.target}; "
           f"seeds {args.seeds}; overrides {args.overrides}; results under {results}", flush=True)
     searches = {}
     for seed in args.seeds:
         for method, overrides in METHODS.items():
             rung = [f"scheduler.metric={args.rung_metric}", "scheduler.mode=max"] if method == "tpe+asha" else []
+            if method == "tpe+asha" and args.threshold is not None:
+                rung.append(f"scheduler.threshold={args.threshold}")
             study = load_study("syncgan_semi", small_scale(args, seed) + args.overrides + overrides + rung)
             study.name = f"syncgan_semi-{method.replace('+', '_')}-seed{seed}"
             t0 = time.time()

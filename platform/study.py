@@ -466,6 +466,8 @@ def _checked_scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict
     kind = scheduler["type"]
     if kind not in SCHEDULER_TYPES:
         raise StudyError(f"scheduler.type: {kind!r} must be one of {list(SCHEDULER_TYPES)}")
+    if scheduler.get("threshold") is not None:
+        _threshold(scheduler, kind)
     final = [m for m, _ in objectives if m in evaluator.final_scalars]
     if kind == "fifo":  # every trial runs to its last epoch (final scalars included)
         return scheduler
@@ -499,6 +501,17 @@ def _checked_scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict
     if mode is not None and mode not in ("min", "max"):
         raise StudyError(f"scheduler.mode: {mode!r} must be 'min' or 'max'")
     return scheduler
+
+
+def _threshold(scheduler: dict[str, Any], kind: str) -> None:
+    """ASHA's ``threshold``: a finite number, and only under ASHA."""
+    if kind != "asha":
+        raise StudyError(f"scheduler.threshold: only ASHA stops trials at a threshold (scheduler.type: asha), "
+                         f"this study's scheduler is {kind}")
+    value = _number(scheduler["threshold"])
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise StudyError(f"scheduler.threshold: a number, got {scheduler['threshold']!r}")
+    scheduler["threshold"] = float(value)
 
 
 def _pbt_settings(scheduler: dict[str, Any], config: dict) -> None:

@@ -56,6 +56,10 @@ class Scheduler:
     reduction_factor: float = 2.0
     max_t: Optional[int] = None
     """ASHA: the last rung (default: the config's epochs)."""
+    threshold: Optional[float] = None
+    """ASHA: also stop, from ``grace_period`` on, every trial whose metric is not beyond this value (at or
+    below it when maximizing): Optuna's ThresholdPruner beside ASHA's ranking, which is only relative
+    (Ray's ASHA passes the first trial at every rung, and a trial ranked among dead ones)."""
     perturbation_interval: float = 2.0
     """PBT: epochs between a trial's chances to clone a better one."""
     quantile_fraction: float = 0.25
@@ -74,6 +78,8 @@ class Scheduler:
         if self.type == "asha":
             out.update(metric=metric, mode=mode, time_attr="epoch", max_t=self.max_t or epochs,
                        grace_period=self.grace_period, reduction_factor=self.reduction_factor)
+            if self.threshold is not None:
+                out["threshold"] = self.threshold
         if self.type == "pbt":
             out.update(metric=metric, mode=mode, time_attr="epoch", perturbation_interval=self.perturbation_interval,
                        quantile_fraction=self.quantile_fraction, resample_probability=self.resample_probability,

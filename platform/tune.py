@@ -51,12 +51,16 @@ def _searcher(study: Study, storage, errors=None) -> Any:
 def _scheduler(study: Study):
     """Tune's scheduler for the study, from its resolved settings (``Study.resolved``, what
     ``--dry-run`` prints): ASHA on epochs (a run that checkpoints every N steps reports fractional
-    epochs too), or FIFO."""
+    epochs too), with ``threshold`` ``platform.threshold_asha.ThresholdASHA``, or FIFO."""
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
     settings = dict(study.resolved()["scheduler"])
     if settings.pop("type") == "fifo":
         return FIFOScheduler()
+    if "threshold" in settings:
+        from platform.threshold_asha import ThresholdASHA
+
+        return ThresholdASHA(**settings)
     return ASHAScheduler(**settings)
 
 

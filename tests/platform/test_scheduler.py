@@ -77,3 +77,51 @@ def test_asha_stops_the_trial_that_falls_behind_and_optuna_keeps_its_last_value(
     assert trials[1].value == pytest.approx(bad["loss_d_image"])  # the value it had when stopped
     assert summary["trial_states"] == {"TERMINATED": 2}
     assert summary["best"]["config"] == {"lr_d": 2e-3}
+
+
+class _Trial:
+    def __init__(self, trial_id: str):
+        self.trial_id = trial_id
+
+
+def _report(scheduler, trial: _Trial, epoch: int, value: float) -> str:
+    return scheduler.on_trial_result(None, trial, {"epoch": epoch, "sync_rate": value})
+
+
+def test_asha_alone_passes_the_first_trial_at_a_rung_and_the_threshold_stops_it():
+    """Ray's ASHA has no cutoff for the first trial at a rung: a trial at chance (0) goes on. With
+    ``threshold`` it stops there, from the grace period on; a trial above it goes on, and one that falls
+    to the threshold later stops then."""
+    plain = _scheduler(_study(scheduler={"type": "asha", "grace_period": 2, "max_t": 8}))
+    thresholded = _scheduler(_study(scheduler={"type": "asha", "grace_period": 2, "max_t": 8, "threshold": 0.02}))
+    for scheduler in (plain, thresholded):
+        scheduler.on_trial_add(None, _Trial("dead"))
+        scheduler.on_trial_add(None, _Trial("live"))
+    dead, live = _Trial("dead"), _Trial("live")
+    assert _report(plain, dead, 1, 0.0) == _report(thresholded, dead, 1, 0.0) == "CONTINUE"  # before the grace period
+    assert _report(plain, dead, 2, 0.0) == "CONTINUE"
+    assert _report(thresholded, dead, 2, 0.0) == "STOP"
+    assert _report(thresholded, live, 2, 0.3) == "CONTINUE"
+    assert _report(thresholded, live, 3, 0.02) == "STOP"  # at the threshold is not beyond it
+
+
+def test_the_threshold_of_a_minimized_metric_stops_trials_at_or_above_it():
+    asha = _scheduler(_study(objective={"metric": "fid_image", "mode": "min"},
+                             scheduler={"type": "asha", "grace_period": 1, "threshold": 150}))
+    assert asha.threshold == 150.0
+    for name in ("bad", "good"):
+        asha.on_trial_add(None, _Trial(name))
+    assert asha.on_trial_result(None, _Trial("good"), {"epoch": 1, "fid_image": 90.0}) == "CONTINUE"
+    assert asha.on_trial_result(None, _Trial("bad"), {"epoch": 1, "fid_image": 150.0}) == "STOP"
+
+
+@pytest.mark.parametrize("scheduler, message", [
+    ({"type": "fifo", "threshold": 0.02}, r"scheduler\.threshold: only ASHA .* this study's scheduler is fifo"),
+    ({"type": "asha", "threshold": "low"}, r"scheduler\.threshold: a number, got 'low'"),
+    ({"type": "asha", "threshold": float("nan")}, r"scheduler\.threshold: a number, got nan"),
+])
+def test_a_threshold_outside_asha_or_not_a_number_is_one_clear_error(scheduler, message):
+    from platform.study import StudyError
+
+    with pytest.raises(StudyError, match=message):
+        _study(scheduler=scheduler)
