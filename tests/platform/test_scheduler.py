@@ -125,3 +125,21 @@ def test_a_threshold_outside_asha_or_not_a_number_is_one_clear_error(scheduler, 
 
     with pytest.raises(StudyError, match=message):
         _study(scheduler=scheduler)
+
+
+def test_tune_ends_a_trial_at_the_threshold_after_the_grace_period(ray_local, tmp_path):
+    """A real Tune run under the study's scheduler: the trial at chance (0) ends at the grace period
+    (epoch 2), the one above the threshold runs all 6 epochs."""
+    from ray import tune
+
+    def _constant_trial(config: dict) -> None:  # defined here: pickled by value, the workers cannot import tests
+        for epoch in range(1, 7):
+            tune.report({"epoch": epoch, "sync_rate": config["value"]})
+
+    scheduler = _scheduler(_study(config={**TINY_STUDY["config"], "epochs": 6},
+                                  scheduler={"type": "asha", "grace_period": 2, "threshold": 0.02}))
+    grid = tune.Tuner(_constant_trial, param_space={"value": tune.grid_search([0.0, 0.5])},
+                      tune_config=tune.TuneConfig(scheduler=scheduler, max_concurrent_trials=1),
+                      run_config=tune.RunConfig(storage_path=str(tmp_path), verbose=0)).fit()
+    last = {r.config["value"]: r.metrics["epoch"] for r in grid}
+    assert last == {0.0: 2, 0.5: 6}
