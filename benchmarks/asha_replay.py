@@ -89,7 +89,8 @@ def main() -> int:
     p.add_argument("--reduction-factor", type=int, default=2)
     p.add_argument("--threshold", type=float, default=0.02)
     p.add_argument("--sequences", type=int, default=2000)
-    p.add_argument("--draws", type=int, default=60, help="trials per sequence (enough that every one reaches the target)")
+    p.add_argument("--draws", type=int, default=60,
+                   help="trials per sequence (enough that every one reaches the target)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
 

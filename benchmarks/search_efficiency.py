@@ -13,8 +13,9 @@ is counted at everything it spent (printed with ``>``), a lower bound of its cos
 when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (random search missed)
 or neither (both missed).
 
-    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 12] [--epochs 8] [--steps 50] [--target 0.7] [--threshold 0.02]
-        [--space wider|wide|study] [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
+    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 12] [--epochs 8] [--steps 50] [--target 0.7]
+        [--threshold 0.02|none] [--space wider|wide|study]
+        [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
 
 Each search ran until ``--target``, so it passed every lower target (``--also``) first: their
@@ -198,10 +199,12 @@ def main() -> int:
     results = Path(tempfile.mkdtemp(prefix="search-eff-"))
     args.overrides = SPACES[args.space] + args.overrides
     steps = min(args.steps, 10 * args.per_class // args.batch_size)
+    threshold = "" if args.threshold is None else f", threshold {args.threshold:g}"
     print(f"syncgan_semi at small scale: {args.trials} trials x {args.epochs} epochs x {steps} steps, "
           f"{10 * args.per_class} pairs, width {args.width}, batch {args.batch_size}; ASHA grace {args.grace} factor "
-          f"{args.reduction_factor} on {args.rung_metric}{'' if args.threshold is None else f', threshold {args.threshold:g}'}; TPE start-up {args.startup}; target sync_kappa {args.target}; "
-          f"seeds {args.seeds}; overrides {args.overrides}; results under {results}", flush=True)
+          f"{args.reduction_factor} on {args.rung_metric}{threshold}; TPE start-up {args.startup}; "
+          f"target sync_kappa {args.target}; seeds {args.seeds}; overrides {args.overrides}; results under {results}",
+          flush=True)
     searches = {}
     for seed in args.seeds:
         for method, overrides in METHODS.items():

@@ -59,7 +59,7 @@ class Scheduler:
     threshold: Optional[float] = None
     """ASHA: also stop, from ``grace_period`` on, every trial whose metric is not beyond this value (at or
     below it when maximizing): Optuna's ThresholdPruner beside ASHA's ranking, which is only relative
-    (Ray's ASHA passes the first trial at every rung, and a trial ranked among dead ones)."""
+    (Ray's ASHA passes the first trial at every rung, and half the dead trials ranked among dead ones)."""
     perturbation_interval: float = 2.0
     """PBT: epochs between a trial's chances to clone a better one."""
     quantile_fraction: float = 0.25
