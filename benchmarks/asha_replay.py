@@ -17,7 +17,6 @@ Last line: ``ratio=<ASHA with threshold / random + FIFO>``, mean trial-epochs to
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 import xmodal_cli  # noqa: E402  (run as a script: `platform` is the stdlib's until this loads ours)
 
 xmodal_cli.load_platform_package()
+from platform.search import reaches  # noqa: E402
+from search_efficiency import tune_epochs  # noqa: E402  (this script's folder is on sys.path)
 
 Curve = tuple[list[float], list[float]]  # (sync_kappa, sync_kappa_soft) per epoch
 
@@ -45,10 +46,9 @@ def load_curves(dirs: list[str], target: float, epochs: int) -> list[Curve]:
     curves = []
     for d in dirs:
         for result in sorted(Path(d).glob("syncgan_semi-random_fifo-seed*/*/*/result.json")):
-            rows = [json.loads(line) for line in result.read_text().splitlines() if line.strip()]
-            rows = [r for r in rows if float(r["epoch"]).is_integer()]
+            rows = tune_epochs(result)
             kappa, soft = [r["sync_kappa"] for r in rows], [r["sync_kappa_soft"] for r in rows]
-            if len(kappa) >= epochs or any(k >= target for k in kappa):
+            if len(kappa) >= epochs or any(reaches(k, target, "max") for k in kappa):
                 curves.append((kappa, soft))
     return curves
 
@@ -70,7 +70,7 @@ def replay(sequence: list[Curve], scheduler, target: float, epochs: int, slots: 
             running[t] += 1
             epoch, (kappa, soft) = running[t], sequence[t]
             spent += 1
-            if kappa[epoch - 1] >= target:
+            if reaches(kappa[epoch - 1], target, "max"):
                 return spent
             stop = epoch >= epochs or epoch >= len(kappa)
             if scheduler is not None and not stop:
@@ -98,7 +98,7 @@ def main() -> int:
     from platform.tune import _scheduler
 
     curves = load_curves(args.dirs, args.target, args.epochs)
-    good = sum(any(k >= args.target for k in kappa) for kappa, _ in curves)
+    good = sum(any(reaches(k, args.target, "max") for k in kappa) for kappa, _ in curves)
     if not good:
         raise SystemExit(f"{args.dirs}: no recorded trial reached sync_kappa {args.target}: nothing to replay")
     asha = ["scheduler.type=asha", "scheduler.metric=sync_kappa_soft", "scheduler.mode=max",

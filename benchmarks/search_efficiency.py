@@ -78,19 +78,19 @@ def small_scale(args: argparse.Namespace, seed: int) -> list[str]:
     ]
 
 
-def epochs_in_order(experiment_dir: str, metric: str) -> list[tuple[float, str, float, float]]:
-    """(finish time, trial, metric, sync rate) of every epoch of every trial, in the order they finished.
+def tune_epochs(result: Path) -> list[dict]:
+    """The end-of-epoch reports in a trial's ``result.json``, Tune's record of every result it received
+    (a run that checkpoints every N steps reports fractional epochs too; they are left out). The
+    trainable's own ``progress.jsonl`` used to miss the last epoch of ASHA-stopped trials."""
+    rows = (json.loads(line) for line in result.read_text().splitlines() if line.strip())
+    return [r for r in rows if float(r["epoch"]).is_integer()]
 
-    Read from Tune's ``result.json`` of each trial, the driver's record of every result it received (its
-    ``timestamp`` is in whole seconds: epochs of one second are ordered by trial name). The trainable's
-    own ``progress.jsonl`` used to miss the last epoch of ASHA-stopped trials (written after the report)."""
-    out = []
-    for result in Path(experiment_dir.split("?")[0]).glob("*/result.json"):
-        for line in result.read_text().splitlines():
-            rec = json.loads(line)
-            if float(rec["epoch"]).is_integer():
-                out.append((rec["timestamp"], result.parent.name, rec[metric], rec["sync_rate"]))
-    return sorted(out)
+
+def epochs_in_order(experiment_dir: str, metric: str) -> list[tuple[float, str, float, float]]:
+    """(finish time, trial, metric, sync rate) of every epoch of every trial, in the order they finished
+    (``tune_epochs``; the ``timestamp`` is in whole seconds: epochs of one second are ordered by trial name)."""
+    return sorted((r["timestamp"], result.parent.name, r[metric], r["sync_rate"])
+                  for result in Path(experiment_dir.split("?")[0]).glob("*/result.json") for r in tune_epochs(result))
 
 
 def cost(epochs: list[tuple[float, str, float, float]], target: float) -> tuple[int, bool, float, float]:

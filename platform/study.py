@@ -503,35 +503,32 @@ def _checked_scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict
     return scheduler
 
 
+def _scheduler_number(scheduler: dict[str, Any], key: str) -> float:
+    """``scheduler[key]`` (default: ``Scheduler``'s) as a finite number, else one clear error."""
+    value = _number(scheduler.get(key, getattr(Scheduler(), key)))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise StudyError(f"scheduler.{key}: a number, got {scheduler.get(key)!r}")
+    return float(value)
+
+
 def _threshold(scheduler: dict[str, Any], kind: str) -> None:
     """ASHA's ``threshold``: a finite number, and only under ASHA."""
     if kind != "asha":
         raise StudyError(f"scheduler.threshold: only ASHA stops trials at a threshold (scheduler.type: asha), "
                          f"this study's scheduler is {kind}")
-    value = _number(scheduler["threshold"])
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise StudyError(f"scheduler.threshold: a number, got {scheduler['threshold']!r}")
-    scheduler["threshold"] = float(value)
+    scheduler["threshold"] = _scheduler_number(scheduler, "threshold")
 
 
 def _pbt_settings(scheduler: dict[str, Any], config: dict) -> None:
     """PBT's own settings: an interval within the run, fractions within Ray's bounds."""
-    defaults = Scheduler()
-
-    def number(key: str) -> float:
-        value = _number(scheduler.get(key, getattr(defaults, key)))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise StudyError(f"scheduler.{key}: a number, got {scheduler.get(key)!r}")
-        return float(value)
-
-    interval, epochs = number("perturbation_interval"), int(config.get("epochs", 5))
+    interval, epochs = _scheduler_number(scheduler, "perturbation_interval"), int(config.get("epochs", 5))
     if not 0 < interval < epochs:
         raise StudyError(f"scheduler.perturbation_interval: {interval:g} epochs must be above 0 and below the run's "
                          f"{epochs} epochs (config.epochs), or no trial is ever perturbed")
-    if not 0 < number("quantile_fraction") <= 0.5:
+    if not 0 < _scheduler_number(scheduler, "quantile_fraction") <= 0.5:
         raise StudyError(f"scheduler.quantile_fraction: {scheduler['quantile_fraction']!r} must be in (0, 0.5] "
                          "(the share of trials that clone, and of those cloned)")
-    if not 0 <= number("resample_probability") <= 1:
+    if not 0 <= _scheduler_number(scheduler, "resample_probability") <= 1:
         raise StudyError(f"scheduler.resample_probability: {scheduler['resample_probability']!r} must be in [0, 1]")
     if not isinstance(scheduler.get("synch", False), bool):
         raise StudyError(f"scheduler.synch: true or false, got {scheduler['synch']!r}")
