@@ -13,7 +13,7 @@ is counted at everything it spent (printed with ``>``), a lower bound of its cos
 when a miss makes the ratio a lower bound (TPE + ASHA missed), an upper bound (random search missed)
 or neither (both missed).
 
-    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 12] [--epochs 8] [--steps 50] [--target 0.7]
+    python benchmarks/search_efficiency.py [--seeds 0 1 2] [--trials 12] [--epochs 12] [--steps 50] [--target 0.7]
         [--threshold 0.02|none] [--space wider|wide|study]
         [--set 'search.pair_ratio={uniform: [0.1, 0.9]}' ...]   # further study overrides
     python benchmarks/search_efficiency.py --from /tmp/search-eff-XXXX   # the report again, from the logs
@@ -145,10 +145,11 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--trials", type=int, default=12, help="trials per search at most (the same for both)")
-    p.add_argument("--epochs", type=int, default=8, help="epochs per trial (ASHA's max_t): 8 x 50 = 400 steps")
+    p.add_argument("--epochs", type=int, default=12, help="epochs per trial (ASHA's max_t): syncgan_semi's own 12 x 50 "
+                   "= 600 steps (before 2026-12-03: 8)")
     p.add_argument("--steps", type=int, default=50, help="training steps per epoch, i.e. between two evaluations and "
                    "reports, at most one pass over the training pairs (10 x per-class / batch size: 70 steps)")
-    p.add_argument("--grace", type=int, default=2, help="ASHA's grace period in epochs (rungs at 2 and 4 epochs of 8 "
+    p.add_argument("--grace", type=int, default=2, help="ASHA's grace period in epochs (rungs at 2, 4 and 8 epochs of 12 "
                    "with factor 2)")
     p.add_argument("--reduction-factor", type=int, default=2, help="ASHA's reduction factor")
     p.add_argument("--threshold", type=lambda v: None if v == "none" else float(v), default=0.02,
