@@ -32,21 +32,18 @@ def _checkpoint_epochs(runs: Path) -> set[int]:
     return epochs
 
 
-def _registered_epoch(runs: Path) -> int:
-    """Epoch of the newest checkpoint Train has registered (its checkpoint manager's snapshot), 0 if none.
+def _registered_epoch(runs: Path) -> float:
+    """Epoch reported with the newest checkpoint Train has registered (its checkpoint manager's snapshot),
+    0 if none yet.
 
     A checkpoint lands on storage before the controller registers it; on 2 busy cores the controller can
     lag several epochs behind the worker, and a restart resumes from what was registered."""
-    for snapshot in runs.glob("*/checkpoint_manager_snapshot.json"):
-        try:
-            latest = json.loads(snapshot.read_text())["latest_checkpoint_result"]
-            if latest is None:
-                return 0
-            state = snapshot.parent / latest["checkpoint_dir_name"] / "state.pt"
-            return torch.load(state, weights_only=True)["progress"]["epoch"]
-        except Exception:  # being written
-            return 0
-    return 0
+    snapshot = next(runs.glob("*/checkpoint_manager_snapshot.json"), None)
+    try:
+        latest = json.loads(snapshot.read_text())["latest_checkpoint_result"]
+        return latest["metrics"]["epoch"] if latest else 0
+    except (AttributeError, OSError, ValueError):  # not written yet, or being written
+        return 0
 
 
 def _kill_after_checkpoint(runs: Path, progress: Path, killed: list, deadline: float) -> None:
