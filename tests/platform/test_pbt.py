@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 
 import optuna
 import pytest
@@ -86,6 +87,14 @@ def _rows(trial_dir) -> list[dict]:
     return [json.loads(line) for line in (trial_dir / "result.json").read_text().splitlines() if line.strip()]
 
 
+def _trials_past_first_checkpoint(experiment) -> int:
+    """How many trials hold two checkpoints, so that the driver has taken in at least their first report
+    (a trial writes its checkpoint before the driver records that report). Counting checkpoints over all
+    trials once let a SIGINT land when one trial held two and the other none: nothing of it to resume."""
+    per_trial = Counter(p.parents[1] for p in experiment.glob("*/checkpoint_*/state.pt"))
+    return sum(n >= 2 for n in per_trial.values())
+
+
 @pytest.mark.slow
 def test_a_perturbed_trial_resumes_from_the_donors_checkpoint_with_its_new_learning_rates(ray_local, shared_data_root, tmp_path):
     """Two trials in step (synch), perturbed every epoch, no resampling: after epoch 1 the worse one
@@ -166,7 +175,7 @@ def test_sigint_then_resume_continues_pbt_trials_from_their_own_last_checkpoints
     experiment = results / "tiny_pbt_resume" / "r"
     proc = subprocess.Popen(base, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 400
-    while time.time() < deadline and proc.poll() is None and len(list(experiment.glob("*/checkpoint_*/state.pt"))) < 2:
+    while time.time() < deadline and proc.poll() is None and _trials_past_first_checkpoint(experiment) < 2:
         time.sleep(0.5)
     assert proc.poll() is None, f"the study ended before it could be interrupted: {proc.stdout.read()[-3000:]}"
     proc.send_signal(signal.SIGINT)
