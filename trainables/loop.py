@@ -19,8 +19,10 @@ import torch
 from trainables.checkpoint import Progress, load_checkpoint, save_checkpoint
 from trainables.config import LoopConfig, to_dict
 from trainables.data import PairArrays, batches, labelled_mask, load_split, num_batches, read_manifest, shapes
+from trainables.grad_sync import agreed_min, distributed, replica_divergence
 from trainables.precision import Precision
 from trainables.registry import Trainable, get_trainable
+from trainables.step import AverageGrads
 from trainables.tensorboard_log import TrialWriter
 
 Report = Callable[[dict, Optional[str]], None]
@@ -34,7 +36,7 @@ def fit(
     rank: int = 0,
     world: int = 1,
     device: torch.device | str = "cpu",
-    grad_hook: Optional[Callable[[torch.nn.Module], None]] = None,
+    grad_hook: AverageGrads = None,
     resume_dir: Optional[str] = None,
     train: Optional[PairArrays] = None,
     hparams: bool = True,
@@ -52,6 +54,13 @@ def fit(
     ``hparams``: rank 0 writes TensorBoard's HParams record of the run when it starts (the config, and the
     ``eval/*`` scalars as its metrics) and marks it finished after the last epoch; off where another
     writer (Tune's logger) owns the directory's record.
+
+    Data parallel (``world`` > 1 in a process group): every rank takes the steps per epoch of the
+    smallest shard (unequal counts would leave a rank waiting in a collective forever), ``grad_hook``
+    averages the gradients, and each epoch's report adds ``replica_divergence`` (the largest weight
+    difference to rank 0: 0.0 when averaging works) and, where the hook counts its collectives
+    (``trainables.grad_sync.GradAverager``), ``grad_sync_seconds``, ``grad_sync_share`` (of the
+    epoch's training time), ``grad_sync_bytes_per_step`` and ``grad_sync_collectives_per_step``.
     """
     spec = get_trainable(trainable) if isinstance(trainable, str) else trainable
     manifest = read_manifest(cfg.corpus_dir)
@@ -69,6 +78,10 @@ def fit(
     steps_per_epoch = num_batches(len(train), cfg.batch_size, cfg.steps_per_epoch)
     if steps_per_epoch == 0:
         raise ValueError(f"{cfg.corpus_dir}: rank {rank} holds {len(train)} pairs, fewer than batch_size {cfg.batch_size}")
+    parallel = world > 1 and distributed()
+    if parallel:
+        steps_per_epoch = agreed_min(steps_per_epoch, device)
+    grad_stats = getattr(grad_hook, "take_stats", None)
     evaluator = spec.evaluator_cls(model, cfg, manifest, device) if rank == 0 else None
     writer = TrialWriter(cfg.tb_dir, rank)
     config = to_dict(cfg)
@@ -102,7 +115,7 @@ def fit(
             sums: dict[str, float] = defaultdict(float)
             steps = 0
             for x_image, x_audio, y, labelled in batches(train, cfg.batch_size, rng, cfg.semi_rate, cfg.seed,
-                                                         cfg.steps_per_epoch, device, start=progress.step_in_epoch):
+                                                         steps_per_epoch, device, start=progress.step_in_epoch):
                 for k, v in model.train_step(x_image, x_audio, y, labelled, grad_hook).items():
                     sums[k] += v
                 sums["labelled_share"] += float(labelled.float().mean())
@@ -117,6 +130,10 @@ def fit(
             progress.epoch, progress.step_in_epoch = epoch + 1, 0
             metrics = {k: v / max(steps, 1) for k, v in sums.items()}
             metrics.update(epoch=epoch + 1, step=progress.global_step, steps=steps, epoch_seconds=time.time() - t0)
+            if grad_stats is not None:
+                metrics.update(grad_sync_metrics(grad_stats(), metrics["epoch_seconds"], steps))
+            if parallel:
+                metrics["replica_divergence"] = replica_divergence(model.parameters())
             checkpoint_and_report(metrics, final=epoch + 1 == cfg.epochs, log_epoch=epoch + 1)
         if metrics and hparams:
             writer.hparams_end()
@@ -127,6 +144,13 @@ def fit(
 
 LOOP_METRICS = ("label_budget", "labelled_share")
 """Reported with every epoch by every trainable (besides its losses, learning rates and evaluation)."""
+
+
+def grad_sync_metrics(stats: dict[str, float], seconds: float, steps: int) -> dict[str, float]:
+    """An epoch's gradient-averaging cost (``GradAverager.take_stats``) as reported metrics."""
+    return {"grad_sync_seconds": stats["seconds"], "grad_sync_share": stats["seconds"] / max(seconds, 1e-9),
+            "grad_sync_bytes_per_step": stats["bytes"] / max(steps, 1),
+            "grad_sync_collectives_per_step": stats["collectives"] / max(steps, 1)}
 
 
 def learning_rates(model) -> dict[str, float]:

@@ -8,28 +8,20 @@ from typing import Any
 
 import pyarrow.fs
 import torch
-import torch.distributed as dist
 
 from trainables.config import from_dict
 from trainables.data import arrays_from_shard, ray_dataset, read_manifest
+from trainables.grad_sync import GradAverager, allreduce_grads  # noqa: F401  (allreduce_grads: re-exported)
 from trainables.loop import fit
 from trainables.registry import get_trainable
 from trainables.resources import Resources, as_resources
 
 
-def allreduce_grads(module: torch.nn.Module) -> None:
-    """Average gradients across workers (data parallel without DDP: a step runs several backward passes)."""
-    world = dist.get_world_size()
-    for p in module.parameters():
-        if p.grad is not None:
-            dist.all_reduce(p.grad)
-            p.grad /= world
-
-
 def train_loop_per_worker(config: dict[str, Any]) -> None:
     """Ray Train worker: its Ray Data shard of the corpus, gradients averaged over gloo/NCCL.
 
-    ``config``: ``{"trainable": name, "config": {...the trainable's config...}, "hparams": bool}``.
+    ``config``: ``{"trainable": name, "config": {...the trainable's config...}, "hparams": bool,
+    "grad_averaging": "bucket" | "per_tensor"}`` (``trainables.grad_sync.GradAverager``; default: ``Resources``).
     """
     import ray.train
     import ray.train.torch
@@ -46,8 +38,9 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
         ckpt = ray.train.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
         ray.train.report({**metrics, "node_id": node_id}, checkpoint=ckpt)
 
+    averager = GradAverager(config.get("grad_averaging", Resources.grad_averaging)) if world > 1 else None
     run = functools.partial(fit, spec, cfg, report, rank=rank, world=world, device=device, train=train,
-                            grad_hook=allreduce_grads if world > 1 else None, hparams=config.get("hparams", True))
+                            grad_hook=averager, hparams=config.get("hparams", True))
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is None:
         run()
@@ -69,6 +62,7 @@ def make_trainer(
     ``resources``: the run's ``trainables.resources.Resources`` (or a mapping of its fields). Train keeps
     the best ``keep_checkpoints`` by ``checkpoint_metric``/``checkpoint_mode`` — platform.tune passes the
     study's first objective when it comes with every report — else by the trainable's objective, max.
+    With several workers, ``resources.grad_averaging`` says how their gradients are averaged.
     ``hparams``: rank 0 writes TensorBoard's HParams record of the run (``trainables.loop.fit``).
     """
     from ray.train import CheckpointConfig, DataConfig, FailureConfig, RunConfig, ScalingConfig
@@ -79,7 +73,8 @@ def make_trainer(
     res = as_resources(resources)
     return TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"trainable": trainable, "config": loop_config, "hparams": hparams},
+        train_loop_config={"trainable": trainable, "config": loop_config, "hparams": hparams,
+                           "grad_averaging": res.grad_averaging},
         datasets={"train": ray_dataset(cfg.corpus_dir, "train")},
         # unsplit: a streaming split with equal shards runs Ray tasks that need a whole CPU;
         # each worker keeps its stride of the pair-id order instead (deterministic per rank)

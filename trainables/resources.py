@@ -29,6 +29,10 @@ class Resources:
     """Worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs."""
     keep_checkpoints: int = 2
     """Checkpoints kept per run: the best by the study's first objective (else the model's own)."""
+    grad_averaging: str = "bucket"
+    """How ``num_workers`` > 1 average their gradients: ``bucket`` (each optimizer's gradients flattened
+    into one all-reduce a step) or ``per_tensor`` (one all-reduce per parameter tensor, the old way;
+    ``benchmarks/scaling.py`` compares them). See ``trainables.grad_sync``."""
 
     def validate(self) -> None:
         for key in ("num_workers", "max_concurrent_trials", "keep_checkpoints"):
@@ -37,6 +41,10 @@ class Resources:
         for key in ("cpus_per_worker", "trial_cpus", "gpus_per_worker"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
+        from trainables.grad_sync import AVERAGING_MODES
+
+        if self.grad_averaging not in AVERAGING_MODES:
+            raise ValueError(f"grad_averaging must be one of {', '.join(AVERAGING_MODES)}, got {self.grad_averaging!r}")
         if self.cpus_per_worker == 0 and not self.use_gpu:
             raise ValueError("cpus_per_worker is 0 and use_gpu is false: the workers would get no device")
 

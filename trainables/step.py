@@ -6,11 +6,10 @@ from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-AverageGrads = Optional[Callable[[nn.Module], None]]
-"""Averages a module's gradients across data-parallel workers before its optimizer steps
-(``trainables.ray_train.allreduce_grads``); None on one worker."""
+AverageGrads = Optional[Callable[[torch.optim.Optimizer], None]]
+"""Averages an optimizer's gradients across data-parallel workers after its backward pass and before it
+steps (``trainables.grad_sync.GradAverager``); None on one worker."""
 
 
 def bce_to(logits: torch.Tensor, target: float) -> torch.Tensor:

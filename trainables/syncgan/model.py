@@ -130,7 +130,7 @@ class SyncGAN(nn.Module):
         idx = labelled.nonzero().squeeze(1)
         return (x_a[idx], x_b[idx], labels[idx]) if idx.numel() >= 2 else None
 
-    def warm_up_synchronizer(self, hook: Callable[[nn.Module], None]) -> None:
+    def warm_up_synchronizer(self, hook: Callable[[torch.optim.Optimizer], None]) -> None:
         """``sync_warmup_steps`` synchronizer-only steps on batches of the labelled pool."""
         n = self.cfg.batch_size
         while int(self.sync_warmup_done) < self.cfg.sync_warmup_steps:
@@ -142,7 +142,7 @@ class SyncGAN(nn.Module):
             else:
                 loss = sum(p.sum() * 0.0 for p in self.sync.parameters())
             self.precision.backward(loss)
-            hook(self.sync)
+            hook(self.opt_s)
             self.precision.step(self.opt_s)
             self.precision.update()
             self.sync_warmup_done += 1
@@ -157,8 +157,8 @@ class SyncGAN(nn.Module):
     ) -> dict[str, float]:
         """One step of D, S and G on a batch of pairs; ``labelled`` masks the pairs S may use.
 
-        ``average_grads`` (data parallel) averages a module's gradients across workers before
-        its optimizer steps. Forward passes run under ``self.precision``'s autocast and losses
+        ``average_grads`` (data parallel) averages an optimizer's gradients across workers before
+        it steps. Forward passes run under ``self.precision``'s autocast and losses
         are scaled by its grad scaler (``amp``). Returns the losses as floats.
         """
         n, dev = x_image.shape[0], x_image.device
@@ -178,7 +178,7 @@ class SyncGAN(nn.Module):
             loss_d_b = bce_to(self.d_b(x_audio), 1.0) + bce_to(self.d_b(fake_b), 0.0)
         out.update(finite_losses("SyncGAN", loss_d_image=loss_d_a, loss_d_audio=loss_d_b))
         amp.backward(loss_d_a + loss_d_b)
-        hook(self.d_a), hook(self.d_b)
+        hook(self.opt_d)
         amp.step(self.opt_d)
 
         # 2. synchronizer, on real pairs whose pairing may be used
@@ -196,7 +196,7 @@ class SyncGAN(nn.Module):
             else:  # data parallel: this rank has no labelled pair but must join the gradient average
                 loss_s = sum(p.sum() * 0.0 for p in self.sync.parameters())
             amp.backward(loss_s)
-            hook(self.sync)
+            hook(self.opt_s)
             amp.step(self.opt_s)
         out["labelled_pairs"] = float(real[0].shape[0]) if real is not None else 0.0
 
@@ -217,7 +217,7 @@ class SyncGAN(nn.Module):
             loss_g = adv + self.cfg.sync_weight * sync_loss
         out.update(finite_losses("SyncGAN", loss_g_adv=adv, loss_g_sync=sync_loss))
         amp.backward(loss_g)
-        hook(self.g_a), hook(self.g_b)
+        hook(self.opt_g)
         amp.step(self.opt_g)
         amp.update()
         return out

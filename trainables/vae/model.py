@@ -146,7 +146,7 @@ class VAE(AudioToImage):
         out = finite_losses("VAE", loss_vae=loss, loss_reconstruction=rl, loss_kl=kl)
         self.opt_vae.zero_grad(set_to_none=True)
         amp.backward(loss)
-        hook(self.encoder), hook(self.decoder)
+        hook(self.opt_vae)
         amp.step(self.opt_vae)
         amp.update()
         self.steps_done += 1
@@ -190,7 +190,7 @@ class VAEGAN(AudioToImage):
         out = finite_losses("VAE-GAN", loss_d_image=loss_d)
         self.opt_d.zero_grad(set_to_none=True)
         amp.backward(loss_d)
-        hook(self.d_image)
+        hook(self.opt_d)
         amp.step(self.opt_d)
 
         with amp.autocast():
@@ -199,7 +199,7 @@ class VAEGAN(AudioToImage):
         out.update(finite_losses("VAE-GAN", loss_g_adv=adv, loss_reconstruction=rl, loss_kl=kl, loss_vae=loss))
         self.opt_vae.zero_grad(set_to_none=True)
         amp.backward(loss, inputs=list(self.opt_vae.param_groups[0]["params"]))
-        hook(self.encoder), hook(self.decoder)
+        hook(self.opt_vae)
         amp.step(self.opt_vae)
         amp.update()
         out["labelled_pairs"] = float(labelled.sum())
