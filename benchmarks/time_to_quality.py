@@ -10,6 +10,8 @@ configuration and rate) and a JSON beside it with the resolved configs, versions
     .venv/bin/python benchmarks/time_to_quality.py                     # mnist_spoken, seeds 0 1 2
     .venv/bin/python benchmarks/time_to_quality.py --corpus mnist_fashion_offline --budget 600
     .venv/bin/python benchmarks/time_to_quality.py --configs new new-no_categorical new-no_warmup --rates 0.4
+    python3 benchmarks/time_to_quality.py --corpus-dir .gpu_data/mnist_spoken-b45dd75b --device cuda \
+        --config-set batch_size=128      # a built corpus, read as it is (benchmarks/gpu_check.sh)
 
 An evaluation reaches sync rate t only where the judges' agreement is not luck: sync_rate >= t and
 sync_kappa >= (t - 1/K) / (1 - 1/K), the kappa of generators that cover the K classes evenly at sync
@@ -82,7 +84,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     from trainables.loop import fit
     from trainables.syncgan.config import SyncGANConfig
 
-    values = {**job["config"], "semi_rate": job["rate"], "seed": job["seed"], "epochs": 100_000,
+    values = {**job["config"], **job.get("config_set", {}), "semi_rate": job["rate"], "seed": job["seed"], "epochs": 100_000,
               "steps_per_epoch": job["eval_every"], "transfer_samples": 0, "eval_samples": job["eval_samples"],
               "corpus_dir": job["corpus_dir"], "classifier_path": job["classifier_path"]}
     cfg = from_dict(SyncGANConfig, values)
@@ -97,7 +99,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             raise _Done
 
     try:
-        fit("syncgan", cfg, report, hparams=False)
+        fit("syncgan", cfg, report, device=job.get("device", "cpu"), hparams=False)
     except _Done:
         pass
     return {**{k: job[k] for k in ("name", "rate", "seed")}, "config": to_dict(cfg), "curve": curve,
@@ -150,8 +152,11 @@ def _fmt_range(lo: float, hi: float) -> str:
 
 def plot(runs: list[dict], path: Path) -> None:
     """Sync rate against seconds: one line per configuration and rate (median over seeds per evaluation)."""
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:  # e.g. a lent GPU machine: the table is the result, the plot an extra
+        print(f"no plot {path.name}: matplotlib is not installed")
+        return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -183,15 +188,16 @@ def write_report(path: Path, runs: list[dict], summary: dict, meta: dict) -> Non
     from platform.provenance import write_json
 
     lines = [
-        "# Time to quality (SyncGAN, 2 CPU cores)",
+        "# Time to quality (SyncGAN, " + ("2 CPU cores)" if meta.get("device", "cpu") == "cpu" else f"{meta['device']})"),
         "",
         "Written by `benchmarks/time_to_quality.py`; do not edit by hand. Reproduce with:",
         "",
         f"    {meta['command']}",
         "",
         f"Corpus `{meta['corpus']}` (judges: image {meta['judges']['image']:.3f}, audio {meta['judges']['audio']:.3f} "
-        f"test accuracy; sync rate of real test pairs {meta['sync_rate_real']:.3f}, the ceiling). Each run: one core, one "
-        f"torch thread, two runs at a time; evaluation on {meta['eval_samples']} generated pairs every {meta['eval_every']} "
+        f"test accuracy; sync rate of real test pairs {meta['sync_rate_real']:.3f}, the ceiling). Each run: "
+        + ("one core, one torch thread, two runs at a time" if meta.get("device", "cpu") == "cpu" else
+           f"{meta['device']}, {meta.get('parallel', 1)} runs at a time on it, config {meta['configurations']}") + f"; evaluation on {meta['eval_samples']} generated pairs every {meta['eval_every']} "
         f"steps, its time included; a run ends at sync rate {meta.get('stop_at', max(TARGETS))} or after {meta['budget']:.0f} s. "
         f"An evaluation reaches sync rate t where sync_rate >= t and sync_kappa >= (t - 1/K) / (1 - 1/K), K = "
         f"{meta.get('n_classes', 10)} classes: the agreement is not luck (generators collapsed onto one class each "
@@ -248,6 +254,11 @@ def main() -> None:
     ap.add_argument("--judge-epochs", nargs=2, type=int, default=[40, 15], metavar=("IMAGE", "AUDIO"),
                     help="epochs of the judge classifiers (LeNet-5 needs ~40 on the 4,500 real MNIST digits)")
     ap.add_argument("--data", default=str(ROOT / "data"))
+    ap.add_argument("--corpus-dir", type=Path, help="a built corpus directory, read as it is (nothing is built: "
+                    "for a machine without the audio tools); --corpus and --set are then ignored")
+    ap.add_argument("--config-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a SyncGANConfig key for every configuration (YAML value), e.g. batch_size=128")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (runs share the device)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "time_to_quality.md")
     ap.add_argument("--from-json", type=Path, metavar="JSON",
                     help="no runs: write the report again from the JSON an earlier run wrote beside it")
@@ -265,7 +276,8 @@ def main() -> None:
     from data_prep.cli import parse_sets
 
     overrides = parse_sets(args.overrides)
-    corpus_dir = Path(data_prep.build(args.corpus, args.data, overrides))
+    config_set = parse_sets(args.config_set)
+    corpus_dir = args.corpus_dir.resolve() if args.corpus_dir else Path(data_prep.build(args.corpus, args.data, overrides))
     clf = ensure_classifiers(corpus_dir, epochs_image=args.judge_epochs[0], epochs_audio=args.judge_epochs[1])
     judges = json.loads(clf.with_suffix(".json").read_text())
     n_classes = len(read_manifest(corpus_dir)["classes"]["image"])
@@ -275,7 +287,7 @@ def main() -> None:
         raise SystemExit(f"time_to_quality: unknown configuration(s) {unknown}; known: {sorted(known)}")
     jobs = [{"name": name, "config": known[name], "rate": rate, "seed": seed, "budget": args.budget,
              "eval_every": args.eval_every, "eval_samples": args.eval_samples, "targets": TARGETS, "stop_at": args.stop_at, "n_classes": n_classes,
-             "corpus_dir": str(corpus_dir), "classifier_path": str(clf)}
+             "corpus_dir": str(corpus_dir), "classifier_path": str(clf), "config_set": config_set, "device": args.device}
             for seed in args.seeds for name in args.configs
             for rate in (args.paper_rates or args.rates if name == "paper" else args.rates)]
     started, prov = time.time(), provenance()  # the commit the runs start from
@@ -284,7 +296,8 @@ def main() -> None:
             "sync_rate_real": judges["sync_rate_real"],  # recorded with the judges (ensure_classifiers)
             "eval_samples": args.eval_samples, "eval_every": args.eval_every, "budget": args.budget, "stop_at": args.stop_at,
             "n_classes": n_classes,
-            "seeds": args.seeds, "configurations": {n: known[n] for n in args.configs}, "provenance": prov}
+            "seeds": args.seeds, "configurations": {n: {**known[n], **config_set} for n in args.configs},
+            "device": args.device, "parallel": args.parallel, "provenance": prov}
     # every finished run is kept at once: an interrupted benchmark's report is written with --from-json
     partial = args.out.with_suffix(".partial.json")
     runs = []

@@ -80,10 +80,14 @@ def write_corpus(name: str, cfg: Any, chash: str, p: Prepared, tmp: Path, t0: fl
         }
         log.info("%s: %d pairs (%d units) -> %d files", split, rows, len(units.ids), len(files))
 
-    import soundfile
-
     versions = {"python": sys.version.split()[0], "numpy": np.__version__, "pyarrow": pa.__version__,
-                "ray": ray.__version__, "soundfile": soundfile.__version__}
+                "ray": ray.__version__}
+    try:
+        import soundfile
+
+        versions["soundfile"] = soundfile.__version__
+    except ImportError:  # a corpus without audio files, built where no audio library is installed
+        pass
     if p.audio.get("representation") == "log_mel":
         import librosa
         import scipy

@@ -45,7 +45,7 @@ def init_ray(address: str | None = None, **kwargs) -> None:
     kwargs.setdefault("_system_config", {"worker_niceness": 0})
     try:
         ray.init(
-            address="local", include_dashboard=True, dashboard_host="127.0.0.1",
+            address="local", include_dashboard=kwargs.pop("include_dashboard", True), dashboard_host="127.0.0.1",
             runtime_env={"env_vars": {"RAY_ADDRESS": f"{get_node_ip_address()}:{port}"}, **hook}, **kwargs,
         )
     finally:

@@ -18,10 +18,12 @@ def ray_local():
     address that Ray Train needs to clean up the placement groups of stopped trials).
     """
     import ray
+    from ray._private.utils import get_dashboard_dependency_error
 
     from platform.ray_session import init_ray
 
-    init_ray(num_cpus=2, log_to_driver=False)
+    # a minimal Ray (the wheels carried to a lent GPU machine) has no dashboard: start it without one there
+    init_ray(num_cpus=2, log_to_driver=False, include_dashboard=get_dashboard_dependency_error() is None)
     yield ray
     ray.shutdown()
 

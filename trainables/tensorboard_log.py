@@ -1,6 +1,7 @@
 """TensorBoard output written from rank 0 into the trial directory: scalars, pair grids, hparams."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -15,6 +16,7 @@ class TrialWriter:
 
     def __init__(self, log_dir: str, rank: int) -> None:
         self.writer = SummaryWriter(log_dir) if (rank == 0 and log_dir) else None
+        self.audio_skipped = False
 
     def scalars(self, metrics: dict[str, float], step: int) -> None:
         if self.writer is None:
@@ -41,7 +43,13 @@ class TrialWriter:
         from trainables.audio import spectrogram_to_audio
 
         for i, x in enumerate(samples[:count].float().cpu().numpy()):
-            out = spectrogram_to_audio(x[0], audio)
+            try:
+                out = spectrogram_to_audio(x[0], audio)
+            except ImportError as e:  # Griffin-Lim needs librosa: a machine that only trains may lack it
+                if not self.audio_skipped:
+                    warnings.warn(f"no audio in TensorBoard: {e}")
+                self.audio_skipped = True
+                return
             if out is None:
                 return
             wave, rate = out

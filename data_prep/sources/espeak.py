@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import soundfile as sf
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 TRIM_TOP_DB = 40.0
@@ -47,6 +46,8 @@ def speaker_name(voice: str) -> str:
 
 
 def _is_complete(path: Path) -> bool:
+    import soundfile as sf  # imported where audio files are read or written: reading a built corpus needs none
+
     try:
         return sf.info(str(path)).frames > 0
     except Exception:  # unreadable or half-written: synthesize again
@@ -64,6 +65,7 @@ def _trim(y: np.ndarray, top_db: float = TRIM_TOP_DB) -> np.ndarray:
 
 def _synthesize_one(exe: str, word: str, voice: str, speed: int, pitch: int, sample_rate: int, dest: Path) -> Path:
     import librosa  # imported lazily: only synthesis needs it here
+    import soundfile as sf
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=".wav", dir=dest.parent)
     os.close(fd)

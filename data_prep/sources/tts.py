@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import soundfile as sf
 
 from data_prep.sources.espeak import WORDS, _is_complete, _trim, espeak_binary, speaker_name
 
@@ -114,6 +113,7 @@ def _command(exe: str, spk: Speaker, word: str, variant: tuple, wav: Path, txt: 
 
 def _synthesize_one(exe: str, spk: Speaker, word: str, variant: tuple, sample_rate: int, dest: Path) -> Path:
     import librosa
+    import soundfile as sf  # imported where audio files are read or written: reading a built corpus needs none
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=".wav", dir=dest.parent)
     os.close(fd)
@@ -221,6 +221,8 @@ def augment_files(paths: Sequence[Path], out_dir: str | Path, cfg: AugmentConfig
                 todo.append((Path(p), dest, j))
 
     def one(src: Path, dest: Path, j: int) -> None:
+        import soundfile as sf
+
         y, sr = sf.read(str(src), dtype="float32")
         y = augment_clip(y, sr, cfg, f"{src.stem}/{j}")
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=".wav", dir=out)
