@@ -227,7 +227,12 @@ def report(args: argparse.Namespace) -> str:
                       f"batch 64, amp auto, an evaluation of 500 codes each epoch, transfer in the last) takes "
                       f"**{semi['trial_seconds']:.0f} s** of training and evaluation on this card "
                       f"({semi['steps_s']:.1f} steps/s, {semi['eval_seconds']:.2f} s an evaluation, "
-                      f"{semi['final_eval_seconds']:.1f} s the last), worker start-up not included."]
+                      f"{semi['final_eval_seconds']:.1f} s the last), worker start-up not included.",
+                      "", "With it, docs/clusters.md's derivation for `cluster/gpu.yaml` (4 trials at once on 4 g5.xlarge at "
+                      f"$1.01/h, T_start 30 s, 10 idle minutes; valid as it stands only where this card is the cluster's): "
+                      f"the study takes T_prep + T_node + {30 + semi['trial_seconds']:.0f} s and costs "
+                      f"${4 * 1.01 * (30 + semi['trial_seconds'] + 600) / 3600:.2f} + $0.067 a minute of T_node "
+                      "(+ the head's $0.19/h)."]
     ttq = load_text(res / "time_to_quality.md")
     lines += ["", "## Time to quality (SyncGAN, mnist_spoken)", "", meta.get("ttq_settings", ""), "",
               _demote(ttq) if ttq else "(no result)"]
