@@ -1,6 +1,6 @@
 """Gradient averaging on a real 2-rank gloo process group (two processes, no Ray): both modes leave the
 ranks identical and equal to one process on the concatenated batch, reduce each parameter once, and
-average a gradient that one rank lacks."""
+average a gradient that one rank lacks; the loop's agreed step count and replica divergence."""
 from __future__ import annotations
 
 import torch
@@ -8,7 +8,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from trainables.grad_sync import AVERAGING_MODES, GradAverager
+from trainables.grad_sync import AVERAGING_MODES, GradAverager, agreed_min, replica_divergence
 
 STEPS = 5
 
@@ -26,7 +26,9 @@ def _data() -> tuple[torch.Tensor, torch.Tensor]:
 def _train(rows: slice, average_grads=None) -> list[torch.Tensor]:
     """STEPS steps of two networks with an optimizer each (as a GAN's D and G), on ``rows`` of the batch."""
     body, head = _nets()
-    opt_body, opt_head = torch.optim.Adam(body.parameters(), 1e-2), torch.optim.Adam(head.parameters(), 1e-2)
+    # SGD, not Adam: Adam's step does not change when every gradient is scaled, so a sum left undivided
+    # would pass unseen
+    opt_body, opt_head = torch.optim.SGD(body.parameters(), 0.1), torch.optim.SGD(head.parameters(), 0.1)
     x, y = _data()
     x, y = x[rows], y[rows]
     for _ in range(STEPS):
@@ -57,6 +59,9 @@ def _rank(rank: int, store: str, out: dict) -> None:
             p.grad = torch.full((3,), 4.0)
         GradAverager("bucket")(torch.optim.SGD([p], 0.1))
         result["missing"] = p.grad.clone()
+        # the checks the training loop runs: the smallest shard's steps, and how far the replicas are apart
+        result["agreed"] = agreed_min(5 - 2 * rank)
+        result["divergence"] = (replica_divergence([torch.ones(3)]), replica_divergence([torch.full((3,), 1.0 + 2 * rank)]))
         out[rank] = result
     finally:
         dist.destroy_process_group()
@@ -84,4 +89,6 @@ def test_both_modes_average_like_one_process_on_the_whole_batch(tmp_path):
     assert ranks[0]["capped"]["stats"]["bytes"] == 4 * n_params * STEPS
     assert torch.equal(ranks[0]["missing"], torch.full((3,), 2.0))
     assert torch.equal(ranks[1]["missing"], torch.full((3,), 2.0))
+    assert [r["agreed"] for r in ranks] == [3, 3]
+    assert [r["divergence"] for r in ranks] == [(0.0, 2.0), (0.0, 2.0)]
 
