@@ -23,6 +23,7 @@ column j holds value v_j as an anti-aliased dot at row position p = (1 - v_j) / 
 """
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -254,8 +255,8 @@ def read_wave(path: str, sample_rate: int) -> tuple[np.ndarray, int]:
     file's own rate. Raises ValueError naming the file if it cannot be decoded or is empty."""
     import soundfile as sf
 
-    try:
-        y, sr = sf.read(path, dtype="float32", always_2d=True)
+    try:  # the name's bytes: soundfile encodes a str name as strict UTF-8, which a Latin-1 name fails
+        y, sr = sf.read(os.fsencode(path) if os.name == "posix" else path, dtype="float32", always_2d=True)
     except Exception as e:  # soundfile raises LibsndfileError / RuntimeError / TypeError
         raise ValueError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from e
     if y.shape[0] == 0:

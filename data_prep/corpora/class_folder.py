@@ -57,7 +57,7 @@ class ShoesConfig(InstrumentsConfig):
 
 
 def build(cfg: InstrumentsConfig, cache: Path) -> Prepared:
-    from data_prep.sources.class_folder import how_to, scan_class_folder
+    from data_prep.sources.class_folder import how_to, printable, scan_class_folder
 
     mods = tuple(cfg.modalities)
     kinds = ("image", "image" if cfg.audio == "image" else "audio")
@@ -70,7 +70,7 @@ def build(cfg: InstrumentsConfig, cache: Path) -> Prepared:
             f"{e} have no {m} files" for m, e in empty.items() if e) + f" (classes: {classes}). {how_to(cfg.root, mods)}")
     label_of = {c: i for i, c in enumerate(classes)}
     root = Path(cfg.root) if Path(cfg.root).is_dir() else Path(cfg.root).parent
-    rel = lambda q: str(q.relative_to(root)) if q.is_relative_to(root) else str(q)  # noqa: E731
+    rel = lambda q: printable(q.relative_to(root) if q.is_relative_to(root) else q)  # noqa: E731  (ids, manifest)
     p = Prepared(images={}, units={}, classes={"image": classes, "audio": classes}, audio={})
     p.quarantine += bad
     image_items = [it for it in items if it.modality == mods[0]]
