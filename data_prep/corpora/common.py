@@ -110,6 +110,7 @@ class Prepared:
     resampled: list = field(default_factory=list)
     units_per_source: dict = field(default_factory=dict)  # split -> number of source files behind the units
     judge_data: dict = field(default_factory=dict)  # side -> where its judge trains instead of the train split
+    source_listing: dict | None = None  # a user's folder the corpus tracks: {name: [bytes, mtime_ns]} (data_prep.staleness)
 
 
 # --------------------------------------------------------------------------- spoken digits
