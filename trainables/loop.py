@@ -118,6 +118,11 @@ def fit(
             metrics = {k: v / max(steps, 1) for k, v in sums.items()}
             metrics.update(epoch=epoch + 1, step=progress.global_step, steps=steps, epoch_seconds=time.time() - t0)
             checkpoint_and_report(metrics, final=epoch + 1 == cfg.epochs, log_epoch=epoch + 1)
+        if not metrics and resume_dir and progress.epoch >= cfg.epochs and progress.step_in_epoch == 0:
+            # resumed from the last epoch's checkpoint (the driver died before it recorded the end): the
+            # run's final report again, so whoever waits on it (Tune, a searcher) gets the trial's result
+            metrics = {"epoch": progress.epoch, "step": progress.global_step}
+            checkpoint_and_report(metrics, final=True)
         if metrics and hparams:
             writer.hparams_end()
     finally:
