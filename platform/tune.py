@@ -19,7 +19,7 @@ from platform.corpus import prepare
 from platform.provenance import provenance
 from platform.ray_session import init_ray
 from platform.storage import (ENV_STORAGE, Results, StorageError, check_writable, connect, optuna_url, redact,
-                              results_location)
+                              results_location, url_template)
 from platform.study import Study, StudyError, add_study_arguments, load_study
 from trainables.config import to_dict
 
@@ -105,7 +105,8 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     if results.is_local:
         check_writable(results.local_path())
     url, url_source = optuna_url(storage_url, study.storage, results)
-    storage = connect(url)  # fails here, before Ray and any trial, if unreachable
+    # fails here, before Ray and any trial, if unreachable; pickled (Tune's searcher state) without its password
+    storage = connect(url, url_template(url_source, storage_url, study.storage))
     if not verbose:
         quiet_ray()
     init_ray(address, **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
