@@ -117,7 +117,7 @@ class StudySearch(OptunaSearch):
     def __init__(self, *args, errors: TrialErrors | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._errors = errors
-        self._heartbeats: threading.Thread | None = None
+        self._heartbeats: threading.Event | None = None  # set: the heartbeat thread ends
 
     def suggest(self, trial_id: str):
         with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize"
@@ -150,22 +150,30 @@ class StudySearch(OptunaSearch):
             return
         for t in self._running():
             storage.record_heartbeat(t._trial_id)  # noqa: SLF001 (Trial has no public id)
-        if self._heartbeats is None or not self._heartbeats.is_alive():
-            self._heartbeats = threading.Thread(target=self._beat_forever, name="optuna-heartbeats", daemon=True)
-            self._heartbeats.start()
+        if self._heartbeats is None:
+            self._heartbeats = threading.Event()
+            threading.Thread(target=self._beat_until, args=(self._heartbeats,), name="optuna-heartbeats",
+                             daemon=True).start()
 
-    def _beat_forever(self) -> None:
+    def stop_heartbeats(self) -> None:
+        """End the heartbeat thread (its trials then go stale, as if this driver had died)."""
+        if self._heartbeats is not None:
+            self._heartbeats.set()
+            self._heartbeats = None
+
+    def _beat_until(self, stop: threading.Event) -> None:
         import logging
-        import time
 
         interval = self._storage.get_heartbeat_interval()
-        while True:
-            time.sleep(interval)
+        while not stop.wait(interval):
             try:
                 for t in self._running():
                     self._storage.record_heartbeat(t._trial_id)  # noqa: SLF001
             except Exception as e:  # noqa: BLE001 - a database hiccup: try again next time
                 logging.getLogger(__name__).warning("could not record Optuna heartbeats: %s", e)
+
+    def __getstate__(self) -> dict:  # Tune pickles the searcher with the Tuner: a thread's event is no state
+        return {**self.__dict__, "_heartbeats": None}
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         ot_trial = self._ot_trials.get(trial_id)

@@ -173,6 +173,8 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     t0 = time.time()
     os.environ.setdefault("TUNE_PRINT_ALL_TRIAL_ERRORS", "0")  # a traceback per failed trial: TrialErrors prints one line
     grid = tuner.fit()
+    if not resume and hasattr(search_alg, "stop_heartbeats"):
+        search_alg.stop_heartbeats()  # its trials are all told
     statuses = saved_statuses(experiment, results)
     reached = target_reached(study, grid)
     if reached:  # Tune stopped the other running trials without telling the searcher
