@@ -59,6 +59,20 @@ class Results:
         object carries the URI's options (endpoint, region), which a bare path would lose."""
         return {"storage_path": self.path, "storage_filesystem": None if self.is_local else self.fs}
 
+    def read_json(self, name: str) -> dict[str, Any] | None:
+        """``<root>/<name>`` parsed (None if absent); ValueError naming the file if it is not a JSON object."""
+        target = f"{self.path.rstrip('/')}/{name}"
+        try:
+            with self.fs.open_input_stream(target) as f:
+                data = json.loads(f.read().decode())
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{_join_uri(self.uri, name)}: not readable JSON ({e})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{_join_uri(self.uri, name)}: not a JSON object")
+        return data
+
     def write_json(self, name: str, data: dict[str, Any]) -> str:
         """Write ``<root>/<name>``: locally atomic (``provenance.write_json``: temporary name, then
         rename); object stores publish a whole object on close anyway. Returns the file's URI."""

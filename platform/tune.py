@@ -17,6 +17,7 @@ from typing import Any
 
 from platform.corpus import prepare
 from platform.provenance import provenance
+from platform.resume_check import check_resume, recorded_settings, settings
 from platform.ray_session import init_ray
 from platform.storage import (ENV_STORAGE, Results, StorageError, check_writable, connect, optuna_url, redact,
                               results_location, url_template)
@@ -84,6 +85,18 @@ def latest_experiment(results: Results) -> str:
     return runs[-1].parent.name
 
 
+def _run_info(experiment: Results) -> dict:
+    """The experiment's ``run_info.json`` (StudyError naming it if absent or unreadable)."""
+    try:
+        info = experiment.read_json("run_info.json")
+    except ValueError as e:
+        raise StudyError(f"--resume: {e}") from None
+    if info is None:
+        raise StudyError(f"--resume: {experiment.uri} holds no run_info.json: no experiment of this study to resume "
+                         "there (check --name and --results)")
+    return info
+
+
 def run(study: Study, results_root: str | Path, data_root: Path, name: str | None = None, address: str | None = None,
         storage_url: str | None = None, resume: bool = False, verbose: bool = False) -> dict:
     """Run the study; returns the summary (also written to <experiment>/summary.json).
@@ -105,6 +118,11 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     if results.is_local:
         check_writable(results.local_path())
     url, url_source = optuna_url(storage_url, study.storage, results)
+    now = settings(study, redact(url))
+    if resume:  # the experiment's own settings, or one line naming what differs: before Ray starts
+        name = name or latest_experiment(results)
+        where = f"{results.child(name).uri}/run_info.json"
+        check_resume(recorded_settings(_run_info(results.child(name)), where), now, where)
     # fails here, before Ray and any trial, if unreachable; pickled (Tune's searcher state) without its password
     storage = connect(url, url_template(url_source, storage_url, study.storage))
     if not verbose:
@@ -113,8 +131,6 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     progress = [] if verbose else [StudyProgress(
         [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,
         [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.max_t or 0))]
-    if resume:
-        name = name or latest_experiment(results)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}
@@ -122,7 +138,8 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     if resume and not tune.Tuner.can_restore(experiment.path, storage_filesystem=None if results.is_local else results.fs):
         raise StudyError(f"--resume: {experiment.uri} holds no Tune experiment state to resume")
     experiment.write_json("run_info-resumed.json" if resume else "run_info.json", {
-        "study": study.raw, "preset": study.preset, "resources": to_dict(study.resources), "fixed_config": fixed,
+        "study": study.raw, "preset": study.preset, "settings": now, "resources": to_dict(study.resources),
+        "fixed_config": fixed,
         "optuna_storage": redact(url), "optuna_storage_from": url_source,
         "classifier_test_accuracy": clf_acc, **provenance(),
     })

@@ -145,6 +145,13 @@ def test_sigint_and_sigkill_then_resume_continue_each_trial_from_its_checkpoint(
                if t.state == optuna.trial.TrialState.RUNNING]
     assert running, "the killed driver's trial should still be RUNNING in Optuna until someone notices"
 
+    # other settings are refused in one line naming each key, before Ray starts (nothing runs, nothing changes)
+    refused = subprocess.run([*base, "--resume", "--set", "num_samples=4", "--set", "config.epochs=3"], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stdout[-2000:] + refused.stderr
+    assert "num_samples: 3 -> 4" in refused.stderr and "config.epochs: 4 -> 3" in refused.stderr, refused.stderr
+    assert _registered(experiment)[c] == registered_c
+
     resumed = subprocess.run([*base, "--resume"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     after = optuna.load_study(study_name="tiny_study", storage=storage).trials
