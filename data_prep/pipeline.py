@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from data_prep import staleness, storage
-from data_prep.atomic import swap_directory
+from data_prep.atomic import file_lock, swap_directory
 from data_prep.corpora import REGISTRY, config_from_dict, config_hash
 from data_prep.corpus_writer import write_corpus
 from data_prep.manifest import CorpusDamaged, load_manifest, verify_corpus, write_manifest
@@ -47,7 +47,12 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
     if storage.is_uri(out_root):
         return _build_uri(name, cfg, chash, str(out_root), dirname, force, verify)
     out_root = Path(out_root)
-    final = out_root / dirname
+    out_root.mkdir(parents=True, exist_ok=True)
+    with file_lock(out_root):  # one build at a time under out_root: a second finds the first's corpus
+        return _build_local(name, cfg, chash, out_root, out_root / dirname, force, verify)
+
+
+def _build_local(name: str, cfg: Any, chash: str, out_root: Path, final: Path, force: bool, verify: bool) -> Path:
     damage = None
     if final.exists() and not force:
         try:
@@ -64,7 +69,6 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
         except (FileNotFoundError, ValueError) as e:  # CorpusDamaged is a ValueError
             damage = e
             log.warning("%s is damaged (%s); rebuilding it", final, e)
-    out_root.mkdir(parents=True, exist_ok=True)
     tmp = out_root / f".{name}-{chash}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     t0 = time.time()

@@ -66,11 +66,15 @@ class StudyGridSampler(optuna.samplers.GridSampler):
         return None
 
 
-def make_sampler(study: Study, done: int = 0):
+def make_sampler(study: Study, done: int = 0, worker: int = 0):
     """The Optuna sampler of ``study.searcher``; ``done`` (trials already in the storage) shifts the seed
-    so that an extended or resumed study does not replay its start-up points (optuna issue 3255)."""
+    so that an extended or resumed study does not replay its start-up points (optuna issue 3255), and so
+    does ``worker``, the run's slot among the study's live runs (``platform.workers``), so that two runs of
+    one study started together do not draw the same points."""
+    from platform.workers import SEED_STRIDE
+
     kind = study.searcher.type
-    seed = study.searcher.seed + done
+    seed = study.searcher.seed + done + SEED_STRIDE * worker
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "grid":
@@ -298,16 +302,17 @@ def optuna_study(study: Study, storage) -> optuna.Study:
     return ostudy
 
 
-def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> StudySearch:
+def build_searcher(study: Study, storage, errors: TrialErrors | None = None, worker: int = 0) -> StudySearch:
     """OptunaSearch for ``study`` on ``storage`` (an Optuna storage object), define-by-run space, on the
-    Optuna study ``optuna_study`` creates."""
+    Optuna study ``optuna_study`` creates; ``worker``: the run's slot (``platform.workers``): its seed, and
+    only slot 0 enqueues the ``cover`` values (two runs doing so at once would each enqueue them)."""
     names, modes = [m for m, _ in study.objectives], [d for _, d in study.objectives]
     ostudy = optuna_study(study, storage)
     fail_stale = getattr(storage, "fail_stale_trials", None)
     if fail_stale is not None:  # a killed driver's trials: FAIL, each retried by the next ask
         fail_stale(ostudy)
     done = len(ostudy.trials)
-    cover = study.searcher.cover
+    cover = study.searcher.cover if worker == 0 else None
     if cover:  # each value first, once per Optuna study (a value some trial already has is skipped)
         param = next(p for p in study.search if p.name == cover)
         import warnings
@@ -320,7 +325,7 @@ def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> 
     mode: Any = modes if study.multi_objective else study.mode
     return StudySearch(
         space=SearchSpace(study.search, grid=study.searcher.type == "grid"), metric=metric, mode=mode,
-        sampler=make_sampler(study, done), study_name=study.name, storage=storage, errors=errors,
+        sampler=make_sampler(study, done, worker), study_name=study.name, storage=storage, errors=errors,
     )
 
 

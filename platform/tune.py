@@ -40,13 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _searcher(study: Study, storage, errors=None) -> Any:
+def _searcher(study: Study, storage, errors=None, worker: int = 0) -> Any:
     """Ray's OptunaSearch for the study (``platform.search.build_searcher``): TPE, random, grid or NSGA-II,
     one or several objectives, define-by-run space; ``errors`` (a ``TrialErrors`` callback of the same
-    run) lets it record why a trial failed."""
+    run) lets it record why a trial failed; ``worker``: the run's slot (``platform.workers``)."""
     from platform.search import build_searcher
 
-    return build_searcher(study, storage, errors)
+    return build_searcher(study, storage, errors, worker)
 
 
 def _scheduler(study: Study):
@@ -106,13 +106,10 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     ``resume`` continues the experiment ``name`` (default: the latest): finished trials are kept,
     unfinished and errored ones run again; the summary says ``interrupted`` if it stops early again.
     ``verbose``: Tune's own output, the workers' lines and Ray's warnings instead of ``StudyProgress``.
+    Several runs of one study may run at once (``platform.workers``): each draws its own points, into its
+    own experiment directory, and the corpus and its judges are built once (``data_prep.atomic.file_lock``).
     """
-    from ray import tune
-
-    from platform.progress import StudyProgress, quiet_ray
-    from platform.search import TargetStopper, TrialErrors
-    from trainables.ray_train import tune_trial
-    from trainables.registry import get_trainable
+    from platform.workers import claim_slot
 
     results = results_location(results_root).child(study.name)
     if results.is_local:
@@ -123,6 +120,27 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
         name = name or latest_experiment(results)
         where = f"{results.child(name).uri}/run_info.json"
         check_resume(recorded_settings(_run_info(results.child(name)), where), now, where)
+    # this run's slot among the study's live runs (platform.workers): its seed and default experiment name;
+    # an experiment another live run holds is refused here
+    slot = claim_slot(results.local_path() if results.is_local else None, name,
+                      lambda k: f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-w{k}" if k else ""))
+    try:
+        return _search(study, results, data_root, slot, url, url_source, storage_url, now, address, resume, verbose)
+    finally:
+        slot.release()
+
+
+def _search(study: Study, results: Results, data_root: Path, slot, url: str, url_source: str, storage_url: str | None,
+            now: dict, address: str | None, resume: bool, verbose: bool) -> dict:
+    """``run``'s search, once the run holds its slot ``slot`` (``platform.workers.WorkerSlot``)."""
+    from ray import tune
+
+    from platform.progress import StudyProgress, quiet_ray
+    from platform.search import TargetStopper, TrialErrors
+    from trainables.ray_train import tune_trial
+    from trainables.registry import get_trainable
+
+    name = slot.experiment
     # fails here, before Ray and any trial, if unreachable; pickled (Tune's searcher state) without its password
     storage = connect(url, url_template(url_source, storage_url, study.storage))
     if not verbose:
@@ -132,7 +150,6 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
         [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,
         [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.max_t or 0))]
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
-    name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}
     experiment = results.child(name)
     if resume and not tune.Tuner.can_restore(experiment.path, storage_filesystem=None if results.is_local else results.fs):
@@ -168,13 +185,14 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
             from platform.pbt import OptunaRecorder, build_scheduler, first_population, param_space
             from platform.search import optuna_study
 
-            search_alg, scheduler = first_population(study, len(optuna_study(study, storage).trials)), build_scheduler(study)
+            search_alg = first_population(study, len(optuna_study(study, storage).trials), slot.number)
+            scheduler = build_scheduler(study)
             callbacks.append(OptunaRecorder(study, storage))
             # every checkpoint while the study runs (another trial may clone any recent one; Tune's own
             # pruning deletes PBT's re-saved checkpoints twice): pruned to keep_checkpoints at the end
             checkpoints = tune.CheckpointConfig(num_to_keep=None)
         else:
-            search_alg, scheduler, checkpoints = _searcher(study, storage, errors), _scheduler(study), None
+            search_alg, scheduler, checkpoints = _searcher(study, storage, errors, slot.number), _scheduler(study), None
         tuner = tune.Tuner(
             trainable,
             param_space=param_space(study) if pbt else None,
