@@ -120,19 +120,22 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
         name = name or latest_experiment(results)
         where = f"{results.child(name).uri}/run_info.json"
         check_resume(recorded_settings(_run_info(results.child(name)), where), now, where)
+    # fails here, before Ray and any trial, if unreachable; pickled (Tune's searcher state) without its password
+    storage = connect(url, url_template(url_source, storage_url, study.storage))
     # this run's slot among the study's live runs (platform.workers): its seed and default experiment name;
     # an experiment another live run holds is refused here
     slot = claim_slot(results.local_path() if results.is_local else None, name,
                       lambda k: f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-w{k}" if k else ""))
     try:
-        return _search(study, results, data_root, slot, url, url_source, storage_url, now, address, resume, verbose)
+        return _search(study, results, data_root, slot, storage, url, url_source, now, address, resume, verbose)
     finally:
         slot.release()
 
 
-def _search(study: Study, results: Results, data_root: Path, slot, url: str, url_source: str, storage_url: str | None,
-            now: dict, address: str | None, resume: bool, verbose: bool) -> dict:
-    """``run``'s search, once the run holds its slot ``slot`` (``platform.workers.WorkerSlot``)."""
+def _search(study: Study, results: Results, data_root: Path, slot, storage, url: str, url_source: str, now: dict,
+            address: str | None, resume: bool, verbose: bool) -> dict:
+    """``run``'s search, once the run holds its slot ``slot`` (``platform.workers.WorkerSlot``) and its
+    Optuna ``storage``."""
     from ray import tune
 
     from platform.progress import StudyProgress, quiet_ray
@@ -141,8 +144,6 @@ def _search(study: Study, results: Results, data_root: Path, slot, url: str, url
     from trainables.registry import get_trainable
 
     name = slot.experiment
-    # fails here, before Ray and any trial, if unreachable; pickled (Tune's searcher state) without its password
-    storage = connect(url, url_template(url_source, storage_url, study.storage))
     if not verbose:
         quiet_ray()
     init_ray(address, **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs

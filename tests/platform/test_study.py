@@ -258,7 +258,7 @@ def test_the_trade_off_names_the_best_trial_per_budget_and_the_smallest_budget_c
     ("syncgan_semi", "search.lr_g={loguniform: [1e-4, .inf]}", "lr_g must be a finite number, got inf"),
     ("syncgan_semi", "corpus.overrides.logmel.fmax=nan", "logmel.fmax must be a finite number, got 'nan'"),
     ("vaegan_alpha_beta", "config.width=1e400", "config: width must be a finite number, got '1e400'"),
-    ("vae_lr", "config.kl_warmup_steps=inf", "config: kl_warmup_steps must be a finite number, got 'inf'"),
+    ("vae_lr", "config.eval_samples=inf", "config: eval_samples must be a finite number, got 'inf'"),
 ])
 def test_dry_run_refuses_a_non_finite_or_out_of_range_value_in_one_line_naming_the_key(study, override, message,
                                                                                          capsys):
