@@ -1,6 +1,7 @@
 """Writes that never leave a half-written file or directory behind: everything is written under a
 temporary name beside its target and renamed over it at the end (a rename within one filesystem is
-atomic). Used by every writer of the project: manifests, checkpoints, judges, reports, JSON records."""
+atomic). Used by every writer of the project: manifests, checkpoints, judges, reports, JSON records.
+``file_lock``: one process at a time builds a corpus or trains its judges (two studies starting at once)."""
 from __future__ import annotations
 
 import os
@@ -34,6 +35,26 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return Path(path)
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (a directory, or a file created if absent) while the block runs,
+    waiting while another process holds it (``flock``: the kernel releases it when its holder dies, so a
+    killed process leaves no stale lock). Where the file cannot be created (a read-only place, where
+    nothing is written either), the block runs unlocked."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY) if Path(path).is_dir() else os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def swap_directory(new: str | Path, target: str | Path) -> None:

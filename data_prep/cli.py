@@ -1,4 +1,4 @@
-"""``python -m data_prep build <corpus> [--out DIR|URI] [--limit N] [--set key=value ...] [--force]``,
+"""``python -m data_prep build <corpus> [--out DIR|URI] [--limit N] [--set key=value ...] [--force] [--verify]``,
 ``list`` and ``inspect <dir>``."""
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, value parsed as YAML (repeatable; nested keys with dots)")
     b.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    b.add_argument("--verify", action="store_true",
+                   help="a corpus built from a folder (instruments, shoes): hash every source file, not only "
+                        "compare sizes and times, to decide whether it is up to date")
     sub.add_parser("list", help="list registered corpora")
     i = sub.add_parser("inspect", help="print a corpus's counts; write a PNG grid of pairs and a few wavs")
     i.add_argument("corpus_dir", help="a built corpus directory (or URI)")
@@ -92,7 +95,7 @@ def _build(args) -> int:
             if args.limit < 1:
                 raise ValueError(f"--limit must be a positive integer, got {args.limit}")
             overrides.update(train_per_class=args.limit, test_per_class=args.limit)
-        path = build(args.corpus, args.out, overrides, force=args.force)
+        path = build(args.corpus, args.out, overrides, force=args.force, verify=args.verify)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

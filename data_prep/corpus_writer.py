@@ -112,6 +112,7 @@ def write_corpus(name: str, cfg: Any, chash: str, p: Prepared, tmp: Path, t0: fl
         "quarantine": p.quarantine,
         "resampled": p.resampled,
         "sources": p.sources,
+        **({"source_listing": {"files": p.source_listing}} if p.source_listing is not None else {}),
         "versions": versions,
         "build_seconds": round(time.time() - t0, 1),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -23,6 +23,7 @@ column j holds value v_j as an anti-aliased dot at row position p = (1 - v_j) / 
 """
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -33,6 +34,8 @@ SILENCE = -1.0
 SILENT_PEAK = 1e-4  # a clip whose peak amplitude is below this is "silent" and quarantined
 IMAGE_SCALE = "x/127.5-1"
 _CHUNK = 64  # clips per framed FFT in log_mel_batch
+_BLOCK = 1024  # frames per FFT block when a long clip's peak is sought
+_LONG_CLIP = 8  # featurize_batch: a clip over 8 windows (``max_samples``) is featurized as soon as it is read
 
 
 @dataclass
@@ -127,44 +130,67 @@ def _fit_frames(x: np.ndarray, frames: int) -> np.ndarray:
 def log_mel_batch(waves: list[np.ndarray], cfg: LogMelConfig | None = None) -> np.ndarray:
     """Normalized log-mel spectrograms of clips of any lengths, float32 [B, n_mels, frames] in [-1, 1].
 
-    The clips are zero-padded to one length and framed together: extra zeros at the end leave each
-    clip's own frames unchanged (center=True pads with zeros anyway); each clip keeps its own frame
-    count for the crop/pad step.
+    Only the frames a clip keeps (its own ``frames``-long center crop, or all of a shorter clip) are
+    computed with the batch's other clips, ``_CHUNK`` clips per framed FFT; a longer clip's peak power
+    (the normalization's reference) is found block by block (``_BLOCK`` frames). So memory is bounded by
+    ``frames`` and the block, not by the longest clip: a 10-minute clip no longer pads the whole batch
+    to its length (8 GB for one chunk at 16 kHz).
     """
     cfg = cfg or LogMelConfig()
     waves = [np.asarray(w, dtype=np.float32).reshape(-1) for w in waves]
     out = np.full((len(waves), cfg.n_mels, cfg.frames), SILENCE, np.float32)
-    if not waves:
-        return out
-    hop, n_fft = cfg.hop_length, cfg.n_fft
-    own_frames = [1 + w.size // hop if w.size else 0 for w in waves]
-    t_max = max(own_frames)
-    if t_max == 0:
-        return out
+    own = [1 + w.size // cfg.hop_length if w.size else 0 for w in waves]  # center=True frames of each clip
+    first = [max(0, (t - cfg.frames) // 2) for t in own]  # the center crop (``_fit_frames``)
+    kept = [min(t, cfg.frames) for t in own]
+    floor = 10.0 ** (-cfg.top_db / 10.0)
+    n = max(kept, default=0)  # one frame count for every chunk: BLAS rounds a few-row product otherwise
+    for c in range(0, len(waves), _CHUNK):
+        part = [i for i in range(c, min(c + _CHUNK, len(waves))) if own[i]]
+        if not part:
+            continue
+        power = _mel_power([_frames_of(waves[i], first[i], n, cfg) for i in part], n, cfg)
+        for j, i in enumerate(part):
+            p = power[j, :kept[i]].T.astype(np.float64)
+            peak = float(p.max())
+            if own[i] > kept[i]:  # cropped: the peak may lie outside the kept frames
+                peak = max(peak, _peak_power(waves[i], own[i], cfg))
+            if not peak > 0:
+                continue
+            x = 1.0 + 2.0 * (10.0 * np.log10(np.maximum(p / peak, floor))) / cfg.top_db
+            out[i] = np.clip(_fit_frames(x, cfg.frames), -1.0, 1.0)
+    return out
+
+
+def _frames_of(w: np.ndarray, first: int, n: int, cfg: LogMelConfig) -> np.ndarray:
+    """The samples behind frames ``first .. first + n - 1`` of clip ``w`` (center=True: the clip starts
+    n_fft // 2 samples into the zero-padded signal), zeros beyond the clip."""
+    length = (n - 1) * cfg.hop_length + cfg.n_fft
+    lo = first * cfg.hop_length - cfg.n_fft // 2
+    seg = np.zeros(length, np.float32)
+    a, b = max(lo, 0), min(lo + length, w.size)
+    if b > a:
+        seg[a - lo:b - lo] = w[a:b]
+    return seg
+
+
+def _mel_power(segments: list[np.ndarray], n: int, cfg: LogMelConfig) -> np.ndarray:
+    """Mel power of ``n`` frames of each segment (``_frames_of``), float32 [len(segments), n, n_mels]."""
     import scipy.fft
 
-    mel = _mel_basis(cfg.sample_rate, n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).astype(np.float32).T
-    window = _hann(n_fft).astype(np.float32)
-    length = max((t_max - 1) * hop + n_fft, n_fft // 2 + max(w.size for w in waves))
-    power = np.empty((len(waves), t_max, cfg.n_mels), np.float32)
-    for c in range(0, len(waves), _CHUNK):  # chunks keep the framed copy in cache
-        part = waves[c:c + _CHUNK]
-        padded = np.zeros((len(part), length), np.float32)
-        for i, w in enumerate(part):
-            padded[i, n_fft // 2: n_fft // 2 + w.size] = w
-        framed = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=1)[:, ::hop][:, :t_max] * window
-        spec = scipy.fft.rfft(framed, axis=2)
-        power[c:c + len(part)] = (spec.real ** 2 + spec.imag ** 2) @ mel
-    power = power.transpose(0, 2, 1).astype(np.float64)
-    floor = 10.0 ** (-cfg.top_db / 10.0)
-    for i, t in enumerate(own_frames):
-        p = power[i, :, :t]
-        peak = float(p.max()) if t else 0.0
-        if not peak > 0:
-            continue
-        x = 1.0 + 2.0 * (10.0 * np.log10(np.maximum(p / peak, floor))) / cfg.top_db
-        out[i] = np.clip(_fit_frames(x, cfg.frames), -1.0, 1.0)
-    return out
+    mel = _mel_basis(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).astype(np.float32).T
+    window = _hann(cfg.n_fft).astype(np.float32)
+    framed = np.lib.stride_tricks.sliding_window_view(np.stack(segments), cfg.n_fft, axis=1)[:, ::cfg.hop_length][:, :n]
+    spec = scipy.fft.rfft(framed * window, axis=2)
+    return (spec.real ** 2 + spec.imag ** 2) @ mel
+
+
+def _peak_power(w: np.ndarray, frames: int, cfg: LogMelConfig) -> float:
+    """The largest mel power over all ``frames`` frames of clip ``w``, ``_BLOCK`` frames at a time."""
+    peak = 0.0
+    for first in range(0, frames, _BLOCK):
+        n = min(_BLOCK, frames - first)
+        peak = max(peak, float(_mel_power([_frames_of(w, first, n, cfg)], n, cfg).max()))
+    return peak
 
 
 def log_mel(wave: np.ndarray, cfg: LogMelConfig | None = None) -> np.ndarray:
@@ -254,8 +280,8 @@ def read_wave(path: str, sample_rate: int) -> tuple[np.ndarray, int]:
     file's own rate. Raises ValueError naming the file if it cannot be decoded or is empty."""
     import soundfile as sf
 
-    try:
-        y, sr = sf.read(path, dtype="float32", always_2d=True)
+    try:  # the name's bytes: soundfile encodes a str name as strict UTF-8, which a Latin-1 name fails
+        y, sr = sf.read(os.fsencode(path) if os.name == "posix" else path, dtype="float32", always_2d=True)
     except Exception as e:  # soundfile raises LibsndfileError / RuntimeError / TypeError
         raise ValueError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from e
     if y.shape[0] == 0:
@@ -331,8 +357,11 @@ def featurize_batch(batch: dict[str, np.ndarray], cfg: LogMelConfig | FoldedWave
                 peak = float(np.abs(y).max())
                 if not peak >= SILENT_PEAK:
                     raise ValueError(f"{p}: silent clip (peak amplitude {peak:.2g} < {SILENT_PEAK:g})")
-                waves[i] = y
-                goods.append(i)
+                if isinstance(cfg, LogMelConfig) and y.size > _LONG_CLIP * cfg.max_samples:
+                    data[i] = log_mel_batch([y], cfg)  # now: the batch holds no long clip's samples
+                else:
+                    waves[i] = y
+                    goods.append(i)
             except ValueError as e:
                 errors[i] = str(e)
         if isinstance(cfg, LogMelConfig):

@@ -19,45 +19,56 @@ import time
 from pathlib import Path
 from typing import Any
 
-from data_prep import storage
-from data_prep.atomic import swap_directory
+from data_prep import staleness, storage
+from data_prep.atomic import file_lock, swap_directory
 from data_prep.corpora import REGISTRY, config_from_dict, config_hash
 from data_prep.corpus_writer import write_corpus
-from data_prep.manifest import CorpusDamaged, load_manifest, verify_corpus
+from data_prep.manifest import CorpusDamaged, load_manifest, verify_corpus, write_manifest
 
 log = logging.getLogger("data_prep")
 
 
 
 def build(name: str, out_root: str | Path = "data", overrides: dict | None = None,
-          force: bool = False) -> Path | str:
+          force: bool = False, verify: bool = False) -> Path | str:
     """Build corpus ``name`` (config defaults + ``overrides``) and return its directory (a Path, or
     the corpus URI when ``out_root`` is a URI such as ``file:///…`` or ``s3://bucket/prefix``).
 
-    Up to date (manifest with the same config hash, files matching its sizes and checksums) and not
-    ``force``: nothing is done. A damaged corpus (a shard missing, truncated or altered, a manifest
-    that does not parse) is rebuilt; if that rebuild fails, CorpusDamaged names the damaged file,
-    the reason and ``--force``.
+    Up to date (manifest with the same config hash, files matching its sizes and checksums, and for a
+    corpus built from a user's folder, the folder's files as they were: ``data_prep.staleness``) and not
+    ``force``: nothing is done. ``verify``: the folder's files are hashed too, not only listed. A corpus
+    whose folder changed is rebuilt, with a line saying what changed. A damaged corpus (a shard missing,
+    truncated or altered, a manifest that does not parse) is rebuilt; if that rebuild fails,
+    CorpusDamaged names the damaged file, the reason and ``--force``.
     """
     cfg = config_from_dict(name, overrides)
     chash = config_hash(cfg)
     dirname = f"{name}-{chash[:8]}"
     if storage.is_uri(out_root):
-        return _build_uri(name, cfg, chash, str(out_root), dirname, force)
+        return _build_uri(name, cfg, chash, str(out_root), dirname, force, verify)
     out_root = Path(out_root)
-    final = out_root / dirname
+    out_root.mkdir(parents=True, exist_ok=True)
+    with file_lock(out_root):  # one build at a time under out_root: a second finds the first's corpus
+        return _build_local(name, cfg, chash, out_root, out_root / dirname, force, verify)
+
+
+def _build_local(name: str, cfg: Any, chash: str, out_root: Path, final: Path, force: bool, verify: bool) -> Path:
     damage = None
     if final.exists() and not force:
         try:
             manifest = load_manifest(final)
             if manifest.get("config_hash") == chash:
                 verify_corpus(final, manifest)
-                log.info("%s is up to date (config %s); rebuild with force=True (--force)", final, chash)
-                return final
+                changed, listing = _changed_sources(name, cfg, manifest, verify)
+                if changed is None:
+                    if listing is not None:  # a corpus built before listings: record it once
+                        write_manifest(final, staleness.record(manifest, listing))
+                    log.info("%s is up to date (config %s); rebuild with force=True (--force)", final, chash)
+                    return final
+                log.warning("%s: %s; rebuilding it", final, changed)
         except (FileNotFoundError, ValueError) as e:  # CorpusDamaged is a ValueError
             damage = e
             log.warning("%s is damaged (%s); rebuilding it", final, e)
-    out_root.mkdir(parents=True, exist_ok=True)
     tmp = out_root / f".{name}-{chash}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     t0 = time.time()
@@ -75,7 +86,7 @@ def build(name: str, out_root: str | Path = "data", overrides: dict | None = Non
     return final
 
 
-def _build_uri(name: str, cfg: Any, chash: str, out_root: str, dirname: str, force: bool) -> str:
+def _build_uri(name: str, cfg: Any, chash: str, out_root: str, dirname: str, force: bool, verify: bool) -> str:
     uri = storage.join(out_root, dirname)
     fs, path = storage.filesystem(uri)
     damage = None
@@ -84,8 +95,11 @@ def _build_uri(name: str, cfg: Any, chash: str, out_root: str, dirname: str, for
             m = storage.read_manifest_uri(uri)
             if m is not None and m.get("config_hash") == chash:
                 verify_corpus(path, m, fs=fs, checksums=False)  # sizes only: checksums would download it
-                log.info("%s is up to date (config %s); rebuild with force=True (--force)", uri, chash)
-                return uri
+                changed, _ = _changed_sources(name, cfg, m, verify)
+                if changed is None:
+                    log.info("%s is up to date (config %s); rebuild with force=True (--force)", uri, chash)
+                    return uri
+                log.warning("%s: %s; rebuilding it", uri, changed)
         except ValueError as e:
             damage = e
             log.warning("%s is damaged (%s); rebuilding it", uri, e)
@@ -103,6 +117,12 @@ def _build_uri(name: str, cfg: Any, chash: str, out_root: str, dirname: str, for
         raise
     log.info("built %s in %.1f s", uri, time.time() - t0)
     return uri
+
+
+def _changed_sources(name: str, cfg: Any, manifest: dict, verify: bool) -> tuple[str | None, dict | None]:
+    """``data_prep.staleness.stale`` for a corpus built from a user's folder; (None, None) for the others."""
+    check = staleness.checker(REGISTRY[name], cfg)
+    return (None, None) if check is None else staleness.stale(manifest, *check, verify=verify)
 
 
 def _raise_unrepaired(damage: Exception | None, error: BaseException, name: str) -> None:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from data_prep.arrow_rows import binary_rows
 from data_prep.features import FoldedWaveConfig, LogMelConfig, featurize_batch
+from data_prep.sources.class_folder import printable
 
 log = logging.getLogger("data_prep")
 
@@ -50,17 +51,17 @@ def featurize_files(inputs: list[tuple[str, str, int]], spec: LogMelConfig | Fol
             sid = str(sid)
             if err:
                 reason = str(err).removeprefix(path_of[sid] + ": ")
-                prepared.quarantine.append({"path": path_of[sid], "reason": reason})
+                prepared.quarantine.append({"path": printable(path_of[sid]), "reason": printable(reason)})
                 seen.add(sid)
                 continue
             feats[str(uid)], src[str(uid)] = row, sid
             if want_rate and rate != want_rate and sid not in seen:
-                prepared.resampled.append({"path": path_of[sid], "sample_rate": int(rate), "to": int(want_rate)})
+                prepared.resampled.append({"path": printable(path_of[sid]), "sample_rate": int(rate), "to": int(want_rate)})
             seen.add(sid)
     lost = [i for _, i, _ in inputs if i not in seen]
     if lost:
         raise RuntimeError(f"featurization lost {len(lost)} files, e.g. {lost[:3]}")
-    paths = set(path_of.values())
+    paths = {printable(p) for p in path_of.values()}
     bad = [q for q in prepared.quarantine if q["path"] in paths]
     log.info("%s: %d files -> %d units in %.1f s (%d quarantined)", what, len(inputs), len(feats),
              time.time() - t0, len(bad))

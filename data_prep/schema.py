@@ -5,6 +5,7 @@ parts (``platform.study``) all use it."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Mapping, TypeVar
 
 T = TypeVar("T")
@@ -34,26 +35,45 @@ def to_dict(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj)
 
 
+_NUMBERS = {"float": float, "Optional[float]": float, "float | None": float,
+            "int": int, "Optional[int]": int, "int | None": int}
+_NUMBER_LISTS = {"list[float]", "list[int]"}
+
+
 def _coerce(key: str, value: Any, annotation: Any, where: str) -> Any:
-    """Numbers given as text (YAML reads ``1e-3`` as a string) become numbers; wrong types are errors."""
+    """Numbers given as text (YAML reads ``1e-3`` as a string) become numbers; wrong types are errors, and
+    so is a number that is not finite (``inf``, ``1e400``, ``nan``) in any numeric field or list."""
     kind = str(annotation)
-    if value is None or kind not in ("float", "int", "bool", "Optional[int]", "Optional[float]"):
+    if value is None:
         return value
-    if "bool" in kind:
+    if kind == "bool":
         if not isinstance(value, bool):
             raise ValueError(f"{where}: {key} must be true or false, got {value!r}")
         return value
-    target = float if "float" in kind else int
-    if isinstance(value, bool):
+    if kind in _NUMBER_LISTS and isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValueError(f"{where}: {key}[{i}] must be a finite number, got {item!r}")
+        return value
+    if kind not in _NUMBERS:
+        return value
+    target = _NUMBERS[kind]
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{where}: {key} must be a number, got {value!r}")
-    try:
-        number = float(value) if isinstance(value, str) else value
-    except ValueError:
-        raise ValueError(f"{where}: {key} must be a number, got {value!r}") from None
-    if not isinstance(number, (int, float)):
-        raise ValueError(f"{where}: {key} must be a number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value_n: float | int = float(value)
+        except ValueError:
+            raise ValueError(f"{where}: {key} must be a number, got {value!r}") from None
+    else:
+        value_n = value
+    if isinstance(value_n, float) and not math.isfinite(value_n):
+        raise ValueError(f"{where}: {key} must be a finite number, got {value!r}")
     if target is int:
-        if float(number) != int(number):
+        if isinstance(value_n, float) and not value_n.is_integer():
             raise ValueError(f"{where}: {key} must be a whole number, got {value!r}")
-        return int(number)
-    return float(number)
+        return int(value_n)
+    try:
+        return float(value_n)
+    except OverflowError:  # an int beyond float's range
+        raise ValueError(f"{where}: {key} must be a finite number, got {value!r}") from None

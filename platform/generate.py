@@ -49,8 +49,10 @@ class GenerateError(ValueError):
 
 
 def read_state(checkpoint: str | Path) -> tuple[Path, dict[str, Any]]:
-    """(checkpoint directory, the contents of its state.pt)."""
-    import torch
+    """(checkpoint directory, the contents of its state.pt); a state.pt that does not load (cut short,
+    altered) is one GenerateError naming it."""
+    from trainables.checkpoint import CheckpointDamaged
+    from trainables.checkpoint import read_state as read_checkpoint_file
 
     path = Path(checkpoint)
     if path.is_file() and path.name == STATE_FILE:
@@ -59,7 +61,10 @@ def read_state(checkpoint: str | Path) -> tuple[Path, dict[str, Any]]:
     if not state_path.is_file():
         raise GenerateError(f"{path}: not a training checkpoint (no {STATE_FILE}); give a checkpoint_* directory "
                             f"or results/<study>/best/checkpoint")
-    state = torch.load(state_path, map_location="cpu", weights_only=True)
+    try:
+        state = read_checkpoint_file(state_path)
+    except CheckpointDamaged as e:
+        raise GenerateError(f"{e}; give an intact checkpoint_* directory (a trial keeps its last few)") from None
     for key in ("config", "model"):
         if key not in state:
             raise GenerateError(f"{state_path}: no {key!r} entry (keys: {sorted(state)})")

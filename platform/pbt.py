@@ -77,12 +77,15 @@ def build_scheduler(study: Study):
     )
 
 
-def first_population(study: Study, done: int = 0):
+def first_population(study: Study, done: int = 0, worker: int = 0):
     """Tune's random search for PBT's first ``num_samples`` configs, seeded (shifted by the trials
-    already in Optuna, so a second run of the study does not draw the same population)."""
+    already in Optuna, so a second run of the study does not draw the same population, and by the run's
+    slot among the study's live runs, ``platform.workers``)."""
     from ray.tune.search import BasicVariantGenerator
 
-    return BasicVariantGenerator(random_state=study.searcher.seed + done)
+    from platform.workers import SEED_STRIDE
+
+    return BasicVariantGenerator(random_state=study.searcher.seed + done + SEED_STRIDE * worker)
 
 
 def read_lineage(filesystem, trial_path: str) -> list[dict[str, Any]]:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
+import warnings
 from typing import Any, Iterable, Sequence
 
 import optuna
@@ -64,11 +66,15 @@ class StudyGridSampler(optuna.samplers.GridSampler):
         return None
 
 
-def make_sampler(study: Study, done: int = 0):
+def make_sampler(study: Study, done: int = 0, worker: int = 0):
     """The Optuna sampler of ``study.searcher``; ``done`` (trials already in the storage) shifts the seed
-    so that an extended or resumed study does not replay its start-up points (optuna issue 3255)."""
+    so that an extended or resumed study does not replay its start-up points (optuna issue 3255), and so
+    does ``worker``, the run's slot among the study's live runs (``platform.workers``), so that two runs of
+    one study started together do not draw the same points."""
+    from platform.workers import SEED_STRIDE
+
     kind = study.searcher.type
-    seed = study.searcher.seed + done
+    seed = study.searcher.seed + done + SEED_STRIDE * worker
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "grid":
@@ -106,21 +112,72 @@ class TrialErrors(Callback):
 
 
 class StudySearch(OptunaSearch):
-    """OptunaSearch that records, on the Optuna trial, Tune's trial id and a failed trial's reason."""
+    """OptunaSearch that records, on the Optuna trial, Tune's trial id and a failed trial's reason, and
+    keeps its running trials' heartbeats fresh (``platform.study_storage``): a background thread records
+    them every ``heartbeat_interval`` seconds while this driver lives. When it dies (SIGKILL, a lost
+    head node), the next ``platform.tune`` on the study fails them as stale and retries them; a
+    ``--resume`` of this experiment first refreshes the trials it continues, then fails the others."""
 
     def __init__(self, *args, errors: TrialErrors | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._errors = errors
+        self._heartbeats: threading.Event | None = None  # set: the heartbeat thread ends
 
     def suggest(self, trial_id: str):
-        config = super().suggest(trial_id)
+        with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize"
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            config = super().suggest(trial_id)
         ot_trial = self._ot_trials.get(trial_id)
         if ot_trial is not None and config is not None:
             try:
                 ot_trial.set_user_attr(TUNE_TRIAL_ID, trial_id)
             except Exception:  # noqa: BLE001 - bookkeeping must never stop the study
                 pass
+            self._beat()
         return config
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        try:
+            super().on_trial_result(trial_id, result)
+        except Exception as e:  # noqa: BLE001 - e.g. a trial another driver failed as stale meanwhile
+            import logging
+
+            logging.getLogger(__name__).warning("could not report trial %s to Optuna: %s", trial_id, e)
+
+    def _running(self) -> list:
+        return [t for tid, t in list(self._ot_trials.items()) if tid not in self._completed_trials]
+
+    def _beat(self) -> None:
+        """Record the running trials' heartbeats now, and start the thread that goes on doing so."""
+        storage = self._storage
+        if not getattr(storage, "get_heartbeat_interval", lambda: None)():
+            return
+        for t in self._running():
+            storage.record_heartbeat(t._trial_id)  # noqa: SLF001 (Trial has no public id)
+        if self._heartbeats is None:
+            self._heartbeats = threading.Event()
+            threading.Thread(target=self._beat_until, args=(self._heartbeats,), name="optuna-heartbeats",
+                             daemon=True).start()
+
+    def stop_heartbeats(self) -> None:
+        """End the heartbeat thread (its trials then go stale, as if this driver had died)."""
+        if self._heartbeats is not None:
+            self._heartbeats.set()
+            self._heartbeats = None
+
+    def _beat_until(self, stop: threading.Event) -> None:
+        import logging
+
+        interval = self._storage.get_heartbeat_interval()
+        while not stop.wait(interval):
+            try:
+                for t in self._running():
+                    self._storage.record_heartbeat(t._trial_id)  # noqa: SLF001
+            except Exception as e:  # noqa: BLE001 - a database hiccup: try again next time
+                logging.getLogger(__name__).warning("could not record Optuna heartbeats: %s", e)
+
+    def __getstate__(self) -> dict:  # Tune pickles the searcher with the Tuner: a thread's event is no state
+        return {**self.__dict__, "_heartbeats": None}
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         ot_trial = self._ot_trials.get(trial_id)
@@ -160,15 +217,23 @@ class StudySearch(OptunaSearch):
 
     def save(self, checkpoint_path: str) -> None:
         errors, self._errors = self._errors, None
+        heartbeats, self._heartbeats = self._heartbeats, None  # a thread is no state
         try:
             super().save(checkpoint_path)
         finally:
-            self._errors = errors
+            self._errors, self._heartbeats = errors, heartbeats
 
     def restore(self, checkpoint_path: str) -> None:
+        """The saved searcher (``--resume``): the trials it continues get a fresh heartbeat first, then the
+        study's other stale RUNNING trials (a killed driver's, this experiment's own that Tune never
+        saved) are failed and retried."""
         errors = self._errors  # the saved state has none: keep this run's callback
         super().restore(checkpoint_path)
-        self._errors = errors
+        self._errors, self._heartbeats = errors, None
+        self._beat()
+        fail_stale = getattr(self._storage, "fail_stale_trials", None)
+        if fail_stale is not None:
+            fail_stale(self._ot_study)
 
 
 def _finite(v: Any) -> bool:
@@ -237,13 +302,17 @@ def optuna_study(study: Study, storage) -> optuna.Study:
     return ostudy
 
 
-def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> StudySearch:
+def build_searcher(study: Study, storage, errors: TrialErrors | None = None, worker: int = 0) -> StudySearch:
     """OptunaSearch for ``study`` on ``storage`` (an Optuna storage object), define-by-run space, on the
-    Optuna study ``optuna_study`` creates."""
+    Optuna study ``optuna_study`` creates; ``worker``: the run's slot (``platform.workers``): its seed, and
+    only slot 0 enqueues the ``cover`` values (two runs doing so at once would each enqueue them)."""
     names, modes = [m for m, _ in study.objectives], [d for _, d in study.objectives]
     ostudy = optuna_study(study, storage)
+    fail_stale = getattr(storage, "fail_stale_trials", None)
+    if fail_stale is not None:  # a killed driver's trials: FAIL, each retried by the next ask
+        fail_stale(ostudy)
     done = len(ostudy.trials)
-    cover = study.searcher.cover
+    cover = study.searcher.cover if worker == 0 else None
     if cover:  # each value first, once per Optuna study (a value some trial already has is skipped)
         param = next(p for p in study.search if p.name == cover)
         import warnings
@@ -256,7 +325,7 @@ def build_searcher(study: Study, storage, errors: TrialErrors | None = None) -> 
     mode: Any = modes if study.multi_objective else study.mode
     return StudySearch(
         space=SearchSpace(study.search, grid=study.searcher.type == "grid"), metric=metric, mode=mode,
-        sampler=make_sampler(study, done), study_name=study.name, storage=storage, errors=errors,
+        sampler=make_sampler(study, done, worker), study_name=study.name, storage=storage, errors=errors,
     )
 
 

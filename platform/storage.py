@@ -59,6 +59,20 @@ class Results:
         object carries the URI's options (endpoint, region), which a bare path would lose."""
         return {"storage_path": self.path, "storage_filesystem": None if self.is_local else self.fs}
 
+    def read_json(self, name: str) -> dict[str, Any] | None:
+        """``<root>/<name>`` parsed (None if absent); ValueError naming the file if it is not a JSON object."""
+        target = f"{self.path.rstrip('/')}/{name}"
+        try:
+            with self.fs.open_input_stream(target) as f:
+                data = json.loads(f.read().decode())
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{_join_uri(self.uri, name)}: not readable JSON ({e})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{_join_uri(self.uri, name)}: not a JSON object")
+        return data
+
     def write_json(self, name: str, data: dict[str, Any]) -> str:
         """Write ``<root>/<name>``: locally atomic (``provenance.write_json``: temporary name, then
         rename); object stores publish a whole object on close anyway. Returns the file's URI."""
@@ -136,6 +150,21 @@ def optuna_url(cli_value: str | None, study_value: str | None, results: Results)
     return f"sqlite:///{results.local_path() / 'optuna.db'}", "default"
 
 
+def url_template(source: str, cli_value: str | None, study_value: str | None) -> str | None:
+    """The storage URL as the user gave it, ``${VAR}`` placeholders unexpanded (for ``source`` as
+    ``optuna_url`` returns it): what may be written to disk in place of the URL. None: the default
+    SQLite file, whose URL holds no secret."""
+    return {"--storage": cli_value, "study key storage": study_value,
+            ENV_STORAGE: "${" + ENV_STORAGE + "}"}.get(source)
+
+
+def fill_placeholders(template: str, source: str) -> str:
+    """``template`` with every ``${NAME}`` filled from the environment (a URL taken from
+    ``$XMODAL_OPTUNA_STORAGE`` may hold placeholders in turn)."""
+    url = _expand(template, source)
+    return _expand(url, ENV_STORAGE) if template == "${" + ENV_STORAGE + "}" else url
+
+
 def _expand(url: str, source: str) -> str:
     def fill(m: re.Match) -> str:
         value = os.environ.get(m.group(1))
@@ -146,9 +175,10 @@ def _expand(url: str, source: str) -> str:
     return _PLACEHOLDER.sub(fill, url)
 
 
-def connect(url: str):
-    """``optuna.storages.RDBStorage`` for ``url``; an unreachable database is a StorageError, raised
-    before any trial starts."""
+def connect(url: str, template: str | None = None):
+    """The study's Optuna storage for ``url`` (``platform.study_storage.StudyStorage``: RDBStorage with
+    heartbeats, whose pickled form holds ``template``, the URL with its ``${VAR}`` placeholders, never
+    the password); an unreachable database is a StorageError, raised before any trial starts."""
     import optuna
     import sqlalchemy.exc
 
@@ -157,7 +187,7 @@ def connect(url: str):
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         check_sqlite(sqlite_file)
     try:
-        return _rdb_storage(url)
+        return _rdb_storage(url, template)
     except sqlalchemy.exc.DatabaseError as e:
         if sqlite_file is not None and not isinstance(e, sqlalchemy.exc.OperationalError):
             raise _damaged(sqlite_file, getattr(e, "orig", e)) from None
@@ -168,19 +198,22 @@ def connect(url: str):
         raise StorageError(f"Optuna storage {redact(url)} is unreachable or unusable: {redact(first)}") from None
 
 
-def _rdb_storage(url: str, attempts: int = 5):
+def _rdb_storage(url: str, template: str | None = None, attempts: int = 5):
     """RDBStorage for ``url``. Processes creating the same new database at the same moment (two
     studies, ``optuna-dashboard``) race in Optuna's schema creation: the losers see "table ...
     already exists" or a unique-constraint error on the version row. The database is sound then,
     and opening it again, once the winner is done, succeeds."""
     import time
 
-    import optuna
     import sqlalchemy.exc
 
+    from platform.study_storage import StudyStorage
+
+    if template is None:  # a URL given whole (a script, a test): what is saved is the URL without its password
+        template = redact(url)
     for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+            return StudyStorage(url, template, engine_kwargs=_engine_kwargs(url))
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as e:
             lost_race = isinstance(e, sqlalchemy.exc.IntegrityError) or "already exists" in str(e)
             if not lost_race or attempt == attempts - 1:

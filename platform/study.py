@@ -622,6 +622,7 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     _unknown("corpus", corpus, {"name", "overrides"})
     if not corpus.get("name"):
         raise StudyError("corpus.name: required (see `python -m data_prep list`)")
+    _check_corpus(corpus["name"], corpus.get("overrides") or {})
     config = dict(raw.get("config") or {})
     search_raw = raw.get("search") or {}
     if not isinstance(search_raw, dict):
@@ -683,6 +684,19 @@ def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | Non
     if pbt:
         _check_pbt(study)
     return study
+
+
+def _check_corpus(name: Any, overrides: Any) -> None:
+    """The corpus's own config schema (``data_prep.corpora``) accepts the study's overrides: the same
+    check ``data_prep.build`` makes, here before Ray starts (``--dry-run`` included)."""
+    from data_prep.corpora import config_from_dict
+
+    if not isinstance(overrides, dict):
+        raise StudyError(f"corpus.overrides: a mapping of corpus config keys, got {overrides!r}")
+    try:
+        config_from_dict(str(name), overrides)
+    except (TypeError, ValueError) as e:
+        raise StudyError(f"corpus.overrides: {e}") from None
 
 
 def _resources(preset: str, values: dict[str, Any]) -> Resources:

@@ -17,9 +17,10 @@ from typing import Any
 
 from platform.corpus import prepare
 from platform.provenance import provenance
+from platform.resume_check import check_resume, recorded_settings, settings
 from platform.ray_session import init_ray
 from platform.storage import (ENV_STORAGE, Results, StorageError, check_writable, connect, optuna_url, redact,
-                              results_location)
+                              results_location, url_template)
 from platform.study import Study, StudyError, add_study_arguments, load_study
 from trainables.config import to_dict
 
@@ -39,13 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _searcher(study: Study, storage, errors=None) -> Any:
+def _searcher(study: Study, storage, errors=None, worker: int = 0) -> Any:
     """Ray's OptunaSearch for the study (``platform.search.build_searcher``): TPE, random, grid or NSGA-II,
     one or several objectives, define-by-run space; ``errors`` (a ``TrialErrors`` callback of the same
-    run) lets it record why a trial failed."""
+    run) lets it record why a trial failed; ``worker``: the run's slot (``platform.workers``)."""
     from platform.search import build_searcher
 
-    return build_searcher(study, storage, errors)
+    return build_searcher(study, storage, errors, worker)
 
 
 def _scheduler(study: Study):
@@ -84,6 +85,18 @@ def latest_experiment(results: Results) -> str:
     return runs[-1].parent.name
 
 
+def _run_info(experiment: Results) -> dict:
+    """The experiment's ``run_info.json`` (StudyError naming it if absent or unreadable)."""
+    try:
+        info = experiment.read_json("run_info.json")
+    except ValueError as e:
+        raise StudyError(f"--resume: {e}") from None
+    if info is None:
+        raise StudyError(f"--resume: {experiment.uri} holds no run_info.json: no experiment of this study to resume "
+                         "there (check --name and --results)")
+    return info
+
+
 def run(study: Study, results_root: str | Path, data_root: Path, name: str | None = None, address: str | None = None,
         storage_url: str | None = None, resume: bool = False, verbose: bool = False) -> dict:
     """Run the study; returns the summary (also written to <experiment>/summary.json).
@@ -93,7 +106,36 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     ``resume`` continues the experiment ``name`` (default: the latest): finished trials are kept,
     unfinished and errored ones run again; the summary says ``interrupted`` if it stops early again.
     ``verbose``: Tune's own output, the workers' lines and Ray's warnings instead of ``StudyProgress``.
+    Several runs of one study may run at once (``platform.workers``): each draws its own points, into its
+    own experiment directory, and the corpus and its judges are built once (``data_prep.atomic.file_lock``).
     """
+    from platform.workers import claim_slot
+
+    results = results_location(results_root).child(study.name)
+    if results.is_local:
+        check_writable(results.local_path())
+    url, url_source = optuna_url(storage_url, study.storage, results)
+    now = settings(study, redact(url))
+    if resume:  # the experiment's own settings, or one line naming what differs: before Ray starts
+        name = name or latest_experiment(results)
+        where = f"{results.child(name).uri}/run_info.json"
+        check_resume(recorded_settings(_run_info(results.child(name)), where), now, where)
+    # fails here, before Ray and any trial, if unreachable; pickled (Tune's searcher state) without its password
+    storage = connect(url, url_template(url_source, storage_url, study.storage))
+    # this run's slot among the study's live runs (platform.workers): its seed and default experiment name;
+    # an experiment another live run holds is refused here
+    slot = claim_slot(results.local_path() if results.is_local else None, name,
+                      lambda k: f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-w{k}" if k else ""))
+    try:
+        return _search(study, results, data_root, slot, storage, url, url_source, now, address, resume, verbose)
+    finally:
+        slot.release()
+
+
+def _search(study: Study, results: Results, data_root: Path, slot, storage, url: str, url_source: str, now: dict,
+            address: str | None, resume: bool, verbose: bool) -> dict:
+    """``run``'s search, once the run holds its slot ``slot`` (``platform.workers.WorkerSlot``) and its
+    Optuna ``storage``."""
     from ray import tune
 
     from platform.progress import StudyProgress, quiet_ray
@@ -101,27 +143,21 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     from trainables.ray_train import tune_trial
     from trainables.registry import get_trainable
 
-    results = results_location(results_root).child(study.name)
-    if results.is_local:
-        check_writable(results.local_path())
-    url, url_source = optuna_url(storage_url, study.storage, results)
-    storage = connect(url)  # fails here, before Ray and any trial, if unreachable
+    name = slot.experiment
     if not verbose:
         quiet_ray()
     init_ray(address, **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
     progress = [] if verbose else [StudyProgress(
         [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,
         [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.max_t or 0))]
-    if resume:
-        name = name or latest_experiment(results)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
-    name = name or f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}
     experiment = results.child(name)
     if resume and not tune.Tuner.can_restore(experiment.path, storage_filesystem=None if results.is_local else results.fs):
         raise StudyError(f"--resume: {experiment.uri} holds no Tune experiment state to resume")
     experiment.write_json("run_info-resumed.json" if resume else "run_info.json", {
-        "study": study.raw, "preset": study.preset, "resources": to_dict(study.resources), "fixed_config": fixed,
+        "study": study.raw, "preset": study.preset, "settings": now, "resources": to_dict(study.resources),
+        "fixed_config": fixed,
         "optuna_storage": redact(url), "optuna_storage_from": url_source,
         "classifier_test_accuracy": clf_acc, **provenance(),
     })
@@ -150,13 +186,14 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
             from platform.pbt import OptunaRecorder, build_scheduler, first_population, param_space
             from platform.search import optuna_study
 
-            search_alg, scheduler = first_population(study, len(optuna_study(study, storage).trials)), build_scheduler(study)
+            search_alg = first_population(study, len(optuna_study(study, storage).trials), slot.number)
+            scheduler = build_scheduler(study)
             callbacks.append(OptunaRecorder(study, storage))
             # every checkpoint while the study runs (another trial may clone any recent one; Tune's own
             # pruning deletes PBT's re-saved checkpoints twice): pruned to keep_checkpoints at the end
             checkpoints = tune.CheckpointConfig(num_to_keep=None)
         else:
-            search_alg, scheduler, checkpoints = _searcher(study, storage, errors), _scheduler(study), None
+            search_alg, scheduler, checkpoints = _searcher(study, storage, errors, slot.number), _scheduler(study), None
         tuner = tune.Tuner(
             trainable,
             param_space=param_space(study) if pbt else None,
@@ -172,6 +209,8 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     t0 = time.time()
     os.environ.setdefault("TUNE_PRINT_ALL_TRIAL_ERRORS", "0")  # a traceback per failed trial: TrialErrors prints one line
     grid = tuner.fit()
+    if not resume and hasattr(search_alg, "stop_heartbeats"):
+        search_alg.stop_heartbeats()  # its trials are all told
     statuses = saved_statuses(experiment, results)
     reached = target_reached(study, grid)
     if reached:  # Tune stopped the other running trials without telling the searcher

@@ -20,6 +20,39 @@ from data_prep.atomic import atomic_path
 STATE_FILE = "state.pt"
 
 
+class CheckpointDamaged(ValueError):
+    """A checkpoint file that does not load (cut short, altered); the message names the file."""
+
+
+def read_state(path: str | Path) -> dict[str, Any]:
+    """``torch.load`` of a checkpoint file (``state.pt``, ``rng-rank<r>.pt``), weights only; a file that
+    does not load is one CheckpointDamaged naming it and why, never a traceback from deep in torch."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # noqa: BLE001 - torch raises RuntimeError, EOFError, UnpicklingError, zipfile errors...
+        why = (str(e).strip().splitlines() or [""])[0]
+        raise CheckpointDamaged(f"{path}: damaged checkpoint file, it does not load ({type(e).__name__}: {why})") from None
+    if not isinstance(state, dict):
+        raise CheckpointDamaged(f"{path}: damaged checkpoint file (holds a {type(state).__name__}, not a dict)")
+    return state
+
+
+def check_intact(directory: str | Path) -> None:
+    """CheckpointDamaged (or FileNotFoundError) unless ``directory``'s ``state.pt`` and every
+    ``rng-rank<r>.pt`` load and ``state.pt`` holds what ``load_checkpoint`` reads."""
+    directory = Path(directory)
+    if not (directory / STATE_FILE).is_file():
+        raise FileNotFoundError(f"{directory}: not a training checkpoint (no {STATE_FILE})")
+    state = read_state(directory / STATE_FILE)
+    missing = [k for k in ("progress", "model", "optimizers") if k not in state]
+    if missing:
+        raise CheckpointDamaged(f"{directory / STATE_FILE}: damaged checkpoint file (no {missing})")
+    for rng in sorted(directory.glob("rng-rank*.pt")):
+        read_state(rng)
+
+
 class Checkpointable(Protocol):
     cfg: Any
 
@@ -93,7 +126,7 @@ def load_checkpoint(model: Checkpointable, directory: str | Path, rank: int = 0)
     path = directory / STATE_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not a training checkpoint (no {STATE_FILE})")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = read_state(path)
     model.load_state_dict(state["model"])
     opts = model.optimizers()
     if set(opts) != set(state["optimizers"]):
@@ -108,5 +141,5 @@ def load_checkpoint(model: Checkpointable, directory: str | Path, rank: int = 0)
         precision.load_state_dict(state.get("precision", {}))
     rng = directory / f"rng-rank{rank}.pt"
     if rng.is_file():
-        _set_rng_state(torch.load(rng, weights_only=True))
+        _set_rng_state(read_state(rng))
     return Progress(**state["progress"])

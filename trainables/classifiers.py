@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from data_prep.atomic import atomic_path
+from data_prep.atomic import atomic_path, file_lock
 from trainables.data import load_split, read_manifest
 
 
@@ -252,6 +252,13 @@ def ensure_classifiers(corpus_dir: str | Path, force: bool = False, epochs_image
     needed (also when the cached files are damaged: cut short, not what they should be); the state
     and its ``.json`` (test accuracy) are each written atomically, the json first."""
     path = cache_path(corpus_dir, epochs_image, epochs_audio, seed)
+    # two studies starting on one corpus at once: the second waits and finds the first's judges
+    with file_lock(corpus_dir):
+        return _ensure_classifiers(path, corpus_dir, force, epochs_image, epochs_audio, seed)
+
+
+def _ensure_classifiers(path: Path, corpus_dir: str | Path, force: bool, epochs_image: int, epochs_audio: int,
+                        seed: int) -> Path:
     want = read_manifest(corpus_dir)["config_hash"]
     if path.is_file() and path.with_suffix(".json").is_file() and not force:
         try:

@@ -135,6 +135,11 @@ def fit(
             if parallel:
                 metrics["replica_divergence"] = replica_divergence(model.parameters())
             checkpoint_and_report(metrics, final=epoch + 1 == cfg.epochs, log_epoch=epoch + 1)
+        if not metrics and resume_dir and progress.epoch >= cfg.epochs and progress.step_in_epoch == 0:
+            # resumed from the last epoch's checkpoint (the driver died before it recorded the end): the
+            # run's final report again, so whoever waits on it (Tune, a searcher) gets the trial's result
+            metrics = {"epoch": progress.epoch, "step": progress.global_step}
+            checkpoint_and_report(metrics, final=True)
         if metrics and hparams:
             writer.hparams_end()
     finally:

@@ -1,10 +1,10 @@
 """Ray Train entry points for every trainable: the per-worker loop and the Tune trial that launches it."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-import uuid
-from typing import Any
+from typing import Any, Iterator
 
 import pyarrow.fs
 import torch
@@ -45,8 +45,37 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     if checkpoint is None:
         run()
     else:
-        with checkpoint.as_directory() as resume_dir:
+        with intact_checkpoint(checkpoint) as resume_dir:
             run(resume_dir=resume_dir)
+
+
+@contextlib.contextmanager
+def intact_checkpoint(checkpoint) -> Iterator[str]:
+    """The local directory of Ray ``checkpoint`` or, when a file of it does not load (cut short by a full
+    disk or a crash, altered), of the newest intact ``checkpoint_*`` beside it, with one line saying so.
+    Every rank sees the same files, so every rank picks the same checkpoint."""
+    import pyarrow.fs as pafs
+    import ray.train
+
+    from trainables.checkpoint import CheckpointDamaged, check_intact
+
+    parent = checkpoint.path.rstrip("/").rsplit("/", 1)[0]
+    found = checkpoint.filesystem.get_file_info(pafs.FileSelector(parent, allow_not_found=True))
+    older = sorted((i.path for i in found if i.type == pafs.FileType.Directory and i.base_name.startswith("checkpoint_")
+                    and i.path.rstrip("/") != checkpoint.path.rstrip("/")), reverse=True)  # names sort by time
+    damaged = []
+    for path in [checkpoint.path, *older]:
+        with ray.train.Checkpoint(path, filesystem=checkpoint.filesystem).as_directory() as directory:
+            try:
+                check_intact(directory)
+            except (CheckpointDamaged, FileNotFoundError) as e:
+                damaged.append(str(e))
+                continue
+            if damaged:
+                print(f"resuming from {path}: the newer checkpoint is damaged ({damaged[0]})", flush=True)
+            yield directory
+            return
+    raise CheckpointDamaged(f"no intact checkpoint to resume from: {'; '.join(damaged)}")
 
 
 def make_trainer(
@@ -109,6 +138,13 @@ def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], res
 
     Train's reports reach Tune (and ASHA) through ``TuneReportCallback``; TensorBoard events and
     Train's checkpoints go to the trial's directory on Tune's storage.
+
+    The Train run is named after the trial, so a trial that starts again (``--resume`` after SIGINT or a
+    killed driver, an errored trial retried) is Train's restore of the same run: its checkpoint manager
+    reloads the run's snapshot and every worker continues from the latest checkpoint
+    (``ray.train.get_checkpoint``), on as many workers as the trial has. Tune itself holds no checkpoint
+    of such a trial (``TuneReportCallback`` passes Train's checkpoint path in the metrics, not the
+    checkpoint), so ``ray.tune.get_checkpoint()`` has nothing to give here.
     """
     import ray.tune
     from ray.train._internal.session import get_session
@@ -123,7 +159,7 @@ def tune_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], res
         trial_dir = ctx.get_trial_dir()
     trainer = make_trainer(
         model, {**fixed, **config, "tb_dir": trial_dir}, resources,
-        name=f"train-{ctx.get_trial_id()}-{uuid.uuid4().hex[:6]}",
+        name=f"train-{ctx.get_trial_id()}",
         storage_path=f"{storage.trial_fs_path}/train", storage_filesystem=storage.storage_filesystem,
         callbacks=[TuneReportCallback()], checkpoint_metric=checkpoint_metric, checkpoint_mode=checkpoint_mode,
         # Tune's TensorBoard logger writes this trial's HParams record (every trial that ends, ASHA-stopped
@@ -154,7 +190,7 @@ def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[s
     import ray.tune
     from ray.train._internal.session import get_session
 
-    from trainables.checkpoint import STATE_FILE
+    from trainables.checkpoint import STATE_FILE, read_state
 
     spec = get_trainable(model)
     storage = get_session().storage
@@ -176,8 +212,8 @@ def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[s
     if checkpoint is None:
         run()
         return
-    with checkpoint.as_directory() as resume_dir:
-        saved = torch.load(os.path.join(resume_dir, STATE_FILE), map_location="cpu", weights_only=True)
+    with intact_checkpoint(checkpoint) as resume_dir:
+        saved = read_state(os.path.join(resume_dir, STATE_FILE))
         record = {"checkpoint": checkpoint.path, "epoch": saved["progress"]["epoch"],
                   "step": saved["progress"]["global_step"],
                   "config": {k: config[k] for k in (searched or []) if k in config}}

@@ -33,8 +33,14 @@ class Corpus:
     config_cls: type
     build: Callable[[Any, Path], Prepared]
     """``build(config, cache_dir)``: both sides of both splits, files featurized, bad ones quarantined."""
+    source_files: Callable[[Any], tuple[list[Path], Path] | None] | None = None
+    """For a corpus built from a user's folder: the files a build reads and the folder their names are
+    relative to (None when the folder is gone); a later build rebuilds when they change (``data_prep.staleness``)."""
+    source_digest: Callable[[Any], dict] | None = None
+    """The content digests a build records as ``manifest["sources"]`` (every byte read: ``--verify``)."""
 
 
+_CLASS_FOLDER = {"source_files": class_folder.source_files, "source_digest": class_folder.source_digest}
 REGISTRY: dict[str, Corpus] = {
     "fashion_spoken": Corpus(FashionSpokenConfig, fashion_spoken.build),
     "mnist_fsdd": Corpus(MnistFsddConfig, mnist_fsdd.build),
@@ -43,8 +49,8 @@ REGISTRY: dict[str, Corpus] = {
     "mnist_fashion_offline": Corpus(MnistFashionOfflineConfig, mnist_fashion.build),
     "mnist_spoken": Corpus(MnistSpokenConfig, mnist_spoken.build),
     "mnist_rotated": Corpus(MnistRotatedConfig, mnist_rotated.build),
-    "instruments": Corpus(InstrumentsConfig, class_folder.build),
-    "shoes": Corpus(ShoesConfig, class_folder.build),
+    "instruments": Corpus(InstrumentsConfig, class_folder.build, **_CLASS_FOLDER),
+    "shoes": Corpus(ShoesConfig, class_folder.build, **_CLASS_FOLDER),
 }
 CORPORA: dict[str, type] = {name: c.config_cls for name, c in REGISTRY.items()}
 """Corpus name -> its config class."""

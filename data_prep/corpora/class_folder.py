@@ -13,6 +13,7 @@ from data_prep.features import IMAGE_SCALE, FoldedWaveConfig, LogMelConfig, imag
 from data_prep.pairs import select_per_class, split_by_class
 from data_prep.ray_featurize import featurize_files
 from data_prep.schema import from_dict
+from data_prep.staleness import listing
 
 
 @dataclass
@@ -57,10 +58,12 @@ class ShoesConfig(InstrumentsConfig):
 
 
 def build(cfg: InstrumentsConfig, cache: Path) -> Prepared:
-    from data_prep.sources.class_folder import how_to, scan_class_folder
+    from data_prep.sources.class_folder import how_to, printable, scan_class_folder
 
     mods = tuple(cfg.modalities)
     kinds = ("image", "image" if cfg.audio == "image" else "audio")
+    found = source_files(cfg)
+    files_before = listing(*found) if found else None  # before any is read: an edit during the build shows next time
     items, bad, classes = scan_class_folder(cfg.root, mods, kinds)
     if not classes:
         raise ValueError(f"{cfg.root}: no class found. {how_to(cfg.root, mods)}")
@@ -70,7 +73,7 @@ def build(cfg: InstrumentsConfig, cache: Path) -> Prepared:
             f"{e} have no {m} files" for m, e in empty.items() if e) + f" (classes: {classes}). {how_to(cfg.root, mods)}")
     label_of = {c: i for i, c in enumerate(classes)}
     root = Path(cfg.root) if Path(cfg.root).is_dir() else Path(cfg.root).parent
-    rel = lambda q: str(q.relative_to(root)) if q.is_relative_to(root) else str(q)  # noqa: E731
+    rel = lambda q: printable(q.relative_to(root) if q.is_relative_to(root) else q)  # noqa: E731  (ids, manifest)
     p = Prepared(images={}, units={}, classes={"image": classes, "audio": classes}, audio={})
     p.quarantine += bad
     image_items = [it for it in items if it.modality == mods[0]]
@@ -113,7 +116,41 @@ def build(cfg: InstrumentsConfig, cache: Path) -> Prepared:
         p.audio = {"representation": "image", "features": {"scale": IMAGE_SCALE, "domain": mods[1]}}
     p.audio["modality"] = mods[1]
     p.image = {"ids": "index into manifest['image']['files']", "files": image_files, "modality": mods[0]}
-    p.sources = {mods[0]: folder_digest([it.path for it in image_items], cfg.root),
-                 mods[1]: folder_digest([it.path for it in unit_items], cfg.root)}
+    p.sources = _digests(cfg, items)
+    p.source_listing = files_before
     p.versions = {"pillow": __import__("PIL").__version__}
     return p
+
+
+def _digests(cfg: InstrumentsConfig, items: list) -> dict:
+    mods = tuple(cfg.modalities)
+    return {m: folder_digest([it.path for it in items if it.modality == m], cfg.root) for m in mods}
+
+
+def source_digest(cfg: InstrumentsConfig) -> dict:
+    """``manifest["sources"]`` as a build now would record it (reads every byte of the folder)."""
+    from data_prep.sources.class_folder import scan_class_folder
+
+    kinds = ("image", "image" if cfg.audio == "image" else "audio")
+    items, _, _ = scan_class_folder(cfg.root, tuple(cfg.modalities), kinds)
+    return _digests(cfg, items)
+
+
+def source_files(cfg: InstrumentsConfig) -> tuple[list[Path] | None, Path] | None:
+    """Every file a build reads or quarantines and the folder their names are relative to: (None, root)
+    for all files under the folder ``root`` (hidden ones aside), or a CSV/Parquet list and the files it
+    lists. None: root is gone."""
+    from data_prep.sources.class_folder import scan_class_folder
+
+    root = Path(cfg.root)
+    if root.is_dir():
+        return None, root
+    if not root.is_file():
+        return None
+    kinds = ("image", "image" if cfg.audio == "image" else "audio")
+    try:
+        items, bad, _ = scan_class_folder(root, tuple(cfg.modalities), kinds)
+    except ValueError:  # an unreadable list: its own size and time tell that it changed
+        items, bad = [], []
+    listed = [it.path for it in items] + [Path(q["path"]) for q in bad if q.get("path") not in (None, "None")]
+    return [root, *listed], root.parent

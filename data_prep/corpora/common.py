@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,7 @@ class Prepared:
     resampled: list = field(default_factory=list)
     units_per_source: dict = field(default_factory=dict)  # split -> number of source files behind the units
     judge_data: dict = field(default_factory=dict)  # side -> where its judge trains instead of the train split
+    source_listing: dict | None = None  # a user's folder the corpus tracks: {name: [bytes, mtime_ns]} (data_prep.staleness)
 
 
 # --------------------------------------------------------------------------- spoken digits
@@ -222,5 +224,5 @@ def folder_digest(paths: list, where: str) -> dict:
     h = hashlib.sha256()
     paths = sorted(Path(x) for x in paths if Path(x).is_file())  # missing files are quarantined
     for q in paths:
-        h.update(q.name.encode() + b"\0" + sha256_file(q).encode() + b"\n")
+        h.update(os.fsencode(q.name) + b"\0" + sha256_file(q).encode() + b"\n")  # the name's bytes, UTF-8 or not
     return {"dir": str(where), "files": len(paths), "sha256": h.hexdigest()}

@@ -8,6 +8,9 @@ Three accepted layouts (``root``):
   3. a CSV or Parquet file with columns ``path, modality, label``; relative paths are relative to
      the file's folder.
 Files with an unknown extension or modality are quarantined with the reason; hidden files skipped.
+A file name that is not valid UTF-8 (``café.wav`` written in Latin-1) is read like any other; wherever
+its name is written (ids, the manifest, quarantine reasons, log lines) it appears escaped
+(``printable``: ``caf\\xe9.wav``).
 """
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ class Item:
     path: Path
     modality: str
     label: str
+
+
+def printable(text: object) -> str:
+    """``text`` as valid UTF-8: bytes of a file name that are not UTF-8 (Python keeps them as lone
+    surrogates) become ``\\xNN`` escapes, so the name can go into Parquet, JSON and the console."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def how_to(root: str | Path, modalities: tuple[str, str]) -> str:
@@ -60,7 +69,7 @@ def scan_class_folder(root: str | Path, modalities: tuple[str, str], kinds: tupl
                 classes.add(cls.name)
                 for f in _files(cls):
                     if _kind(f) != kind:
-                        bad.append({"path": str(f), "reason": f"not a supported {kind} file ({f.suffix or 'no extension'})"})
+                        bad.append({"path": printable(f), "reason": f"not a supported {kind} file ({printable(f.suffix) or 'no extension'})"})
                     else:
                         items.append(Item(f, m, cls.name))
         return items, bad, sorted(classes)
@@ -73,7 +82,7 @@ def scan_class_folder(root: str | Path, modalities: tuple[str, str], kinds: tupl
         for f in _files(cls):
             kind = _kind(f)
             if kind is None:
-                bad.append({"path": str(f), "reason": f"unknown file type {f.suffix or '(no extension)'}"})
+                bad.append({"path": printable(f), "reason": f"unknown file type {printable(f.suffix) or '(no extension)'}"})
             else:
                 items.append(Item(f, by_kind[kind], cls.name))
     return items, bad, sorted(classes)

@@ -44,3 +44,10 @@ def test_cli_parsing_and_errors(capsys):
     assert "known corpora: fashion_spoken" in capsys.readouterr().err
     assert main(["build", "fashion_spoken", "--set", "bogus=1"]) == 2
     assert "'bogus'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key, value", [("seed", "inf"), ("seed", "1e400"), ("num_shards", float("nan")),
+                                        ("logmel.top_db", "nan"), ("logmel.fmax", float("inf"))])
+def test_non_finite_numbers_are_one_error_naming_the_key(key, value):
+    with pytest.raises(ValueError, match=rf"{key} must be a finite number"):
+        config_from_dict("fashion_spoken", {key: value})

@@ -230,3 +230,25 @@ def test_inspect_writes_wavs(ray_local, tmp_path):
     y, sr = sf.read(res["wavs"][0])
     assert sr == 16000 and y.shape == (512,)
     assert json.loads((corpus / "inspect" / "inspect.json").read_text())["labels"] == res["labels"]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named_escaped(ray_local, tmp_path, capsys):
+    import os
+    import shutil
+
+    root = tmp_path / "inst"
+    write_class_folder(root, per_class=3)
+    latin1 = lambda folder, name: os.path.join(os.fsencode(folder), name.encode("latin-1"))  # noqa: E731
+    shutil.copy(os.fsencode(root / "audio" / "tuba" / "tuba0.wav"), latin1(root / "audio" / "tuba", "café.wav"))
+    shutil.copy(os.fsencode(root / "image" / "sax" / "sax0.png"), latin1(root / "image" / "sax", "café.png"))
+    with open(latin1(root / "audio" / "sax", "bad_café.wav"), "wb") as f:
+        f.write(b"RIFF????not a wav")
+    assert main(["build", "instruments", "--out", str(tmp_path / "out"), "--set", f"root={root}",
+                 "--set", "num_shards=1", "--set", "test_fraction=0.34"]) == 0
+    corpus = next((tmp_path / "out").glob("instruments-*"))
+    m = load_manifest(corpus)
+    assert "image/sax/caf\\xe9.png" in m["image"]["files"]
+    ids = {a.split("@")[0] for s in ("train", "test") for a in _table(corpus, m, s)["audio_id"].to_pylist()}
+    assert "audio/tuba/caf\\xe9.wav" in ids
+    assert [q["path"] for q in m["quarantine"]] == [str(root / "audio" / "sax" / "bad_caf\\xe9.wav")]
+    assert "unreadable audio" in m["quarantine"][0]["reason"] and "\\udc" not in m["quarantine"][0]["reason"]

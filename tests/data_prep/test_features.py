@@ -179,3 +179,57 @@ def test_featurize_to_parquet_ray_and_single_agree(ray_local, tmp_path):
     row = t["audio_id"].to_pylist().index("3_s_3")
     x = np.frombuffer(t["audio"][row].as_py(), "<f2").reshape(48, 48)
     assert np.allclose(x, log_mel(sf.read(tmp_path / "in" / "3_s_3.wav")[0], LogMelConfig()), atol=2e-3)
+
+
+def test_log_mel_batch_gives_the_same_features_however_the_clips_are_batched():
+    from data_prep.features import log_mel_batch
+
+    rng = np.random.default_rng(3)
+    waves = [_tone(s, f=f) + 0.05 * rng.standard_normal(int(s * 8000)).astype(np.float32)
+             for s, f in ((0.05, 300), (0.5, 700), (3.0, 1200), (40.0, 500), (0.0, 100))]
+    waves[3][200_000:200_100] *= 8  # the loudest moment of the long clip lies outside its kept frames
+    batch = log_mel_batch(waves)
+    for w, x in zip(waves, batch):
+        assert np.abs(x - log_mel_batch([w])[0]).max() < 1e-6
+    assert np.array_equal(batch[3], log_mel_batch([waves[3]])[0])  # the long clip: computed the same way alone
+    assert np.abs(batch[3] - _librosa_log_mel(waves[3], LogMelConfig())).max() < 1e-4
+
+
+MEMORY_CEILING = r"""
+import resource, sys
+import numpy as np
+from data_prep.features import LogMelConfig, featurize_batch
+
+paths = sys.argv[1:]
+featurize_batch({"path": np.array(paths[-1:]), "audio_id": np.array(["warm"])}, LogMelConfig())  # imports, FFT plans
+vm = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + (500 << 20), resource.RLIM_INFINITY))  # 500 MB more than now
+out = featurize_batch({"path": np.array(paths), "audio_id": np.array([str(i) for i in range(len(paths))])}, LogMelConfig())
+assert not any(out["error"]), out["error"]
+np.save(sys.argv[1] + ".npy", out["audio"])
+"""
+
+
+def test_a_ten_minute_clip_is_featurized_within_a_memory_ceiling(tmp_path):
+    """One 10-minute wav among 63 short clips in one Ray batch: the log-mel batch used to pad all 64 to its
+    length (framed copy, FFT and power: several GB); within 500 MB over the warmed-up process it must work,
+    and give the clip the same features as on its own."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from data_prep.features import log_mel_batch, read_wave
+
+    long = tmp_path / "long.wav"
+    sf.write(long, np.tile(_tone(1.0, f=330), 600), 8000, subtype="PCM_16")  # 10 minutes at 8 kHz
+    short = []
+    for i in range(63):
+        short.append(tmp_path / f"short{i}.wav")
+        sf.write(short[-1], _tone(0.6, f=300 + 20 * i), 8000, subtype="PCM_16")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", MEMORY_CEILING, str(long), *map(str, short)], cwd=root,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = np.load(str(long) + ".npy")
+    assert np.array_equal(rows[0].reshape(48, 48), log_mel_batch([read_wave(str(long), 8000)[0]])[0].astype(np.float16))
+    assert np.array_equal(rows[5].reshape(48, 48), log_mel_batch([read_wave(str(short[4]), 8000)[0]])[0].astype(np.float16))

@@ -222,3 +222,18 @@ def test_every_registered_trainable_names_samples_generate_can_write():
     assert {name: t.samples for name, t in TRAINABLES.items()} == {"syncgan": "pairs", "vae": "audio_to_image",
                                                                   "vaegan": "audio_to_image"}
     assert {t.samples for t in TRAINABLES.values()} <= set(SAMPLES)
+
+
+@pytest.mark.parametrize("keep", [0, 100, 4000])
+def test_a_truncated_state_pt_is_one_line_naming_it(checkpoints, tmp_path, capsys, keep):
+    from platform.generate import main
+
+    cut = tmp_path / "cut"
+    shutil.copytree(checkpoints["syncgan"], cut)
+    data = (cut / "state.pt").read_bytes()
+    (cut / "state.pt").write_bytes(data[:keep])
+    assert main(["--checkpoint", str(cut), "--out", str(tmp_path / "o")]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1, out.err
+    assert out.err.startswith(f"error: {cut / 'state.pt'}: damaged checkpoint file, it does not load (")
+    assert not (tmp_path / "o").exists()

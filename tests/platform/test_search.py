@@ -171,3 +171,41 @@ def test_pareto_front_keeps_the_non_dominated_points_best_first():
     front = pareto_front(pts, ["max", "min"])
     assert [item for item, _ in front] == ["a", "e", "b"]
     assert [item for item, _ in pareto_front(pts, ["min", "max"])] == ["c", "e", "d"]
+
+
+def test_a_killed_drivers_running_trials_are_failed_and_retried_while_a_live_ones_and_resumed_ones_are_kept(
+        tmp_path, monkeypatch):
+    """Heartbeats (platform.study_storage): a driver records its running trials' heartbeats; when it dies its
+    trials go stale, and the next run (build_searcher) fails each and queues a retry with the same
+    parameters, which its next suggestion takes; a live searcher's and a resumed searcher's trials stay."""
+    import pickle
+    import time
+
+    from platform.storage import connect
+
+    monkeypatch.setenv("XMODAL_OPTUNA_HEARTBEAT", "1")  # stale after 2 s without a heartbeat
+    study = _study(name="offline_stale", scheduler={"type": "fifo"})
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    killed = build_searcher(study, connect(url))
+    tuner_pkl = pickle.dumps(killed)  # the searcher as Tune pickles it with the Tuner (tuner.pkl)
+    killed_params = killed.suggest("k1")
+    killed.save(str(tmp_path / "killed.pkl"))  # Tune's last save before the kill: it knows k1
+    killed.suggest("k2")  # asked after that save: no resume will know it
+    killed.stop_heartbeats()  # the driver is killed
+    live = build_searcher(study, connect(url))
+    live.suggest("l1")
+    time.sleep(5)  # k1, k2 go stale; l1's driver goes on beating
+
+    resumed = pickle.loads(tuner_pkl)  # --resume of the killed experiment (Tuner.restore): continues k1
+    resumed.restore(str(tmp_path / "killed.pkl"))
+    every = optuna.load_study(study_name="offline_stale", storage=connect(url)).trials
+    trials = {t.user_attrs.get("tune_trial_id"): t for t in every if t.state.name != "WAITING"}
+    assert trials["k1"].state.name == "RUNNING" and trials["l1"].state.name == "RUNNING"
+    assert trials["k2"].state.name == "FAIL"
+    retry = [t for t in every if t.state.name == "WAITING"]
+    assert len(retry) == 1 and retry[0].system_attrs["retry_history"] == [trials["k2"].number]
+    assert resumed.suggest("r1") == {k: trials["k2"].params[k] for k in killed_params}  # the retry runs first
+    resumed.on_trial_complete("k1", result={"sync_rate": 0.3, "epoch": 2})
+    assert optuna.load_study(study_name="offline_stale", storage=connect(url)).trials[trials["k1"].number].value == 0.3
+    live.stop_heartbeats()
+    resumed.stop_heartbeats()

@@ -170,3 +170,24 @@ def test_processes_creating_one_new_sqlite_study_at_once_all_connect(tmp_path):
         p.join(timeout=120)
     assert [p.exitcode for p in procs] == [0] * 6
     assert errors.empty(), errors.get()
+
+
+def test_the_saved_storage_holds_the_url_as_written_and_reconnects_from_the_environment(postgres, monkeypatch):
+    """What Tune pickles into an experiment (the searcher and its storage) holds ``${TEST_PG_PASSWORD}``,
+    not the password; ``--resume`` unpickles it with the password taken from the environment again."""
+    import pickle
+
+    from platform.storage import url_template
+
+    monkeypatch.setenv("TEST_PG_PASSWORD", postgres["password"])
+    template = postgres["url"].replace(postgres["password"], "${TEST_PG_PASSWORD}")
+    url, source = optuna_url(None, template, results_location("results"))
+    storage = connect(url, url_template(source, None, template))
+    study = optuna.create_study(study_name="pg_pickled", storage=storage, load_if_exists=True)
+    study.enqueue_trial({"x": 0.5})
+    saved = pickle.dumps(study)
+    assert postgres["password"].encode() not in saved and b"${TEST_PG_PASSWORD}" in saved
+    assert len(pickle.loads(saved).get_trials(deepcopy=False)) == 1  # reconnected with the environment's password
+    monkeypatch.delenv("TEST_PG_PASSWORD")
+    with pytest.raises(StorageError, match="the environment variable TEST_PG_PASSWORD .* is not set"):
+        pickle.loads(saved)

@@ -244,3 +244,24 @@ def test_the_trade_off_names_the_best_trial_per_budget_and_the_smallest_budget_c
     assert [(p["cost"], p["value"], p["config"]["lr_g"]) for p in answer["per_cost"]] == [(0.1, 0.85, 1), (0.4, 0.895, 2), (1.0, 0.91, 4)]
     assert answer["best"] == 0.91 and answer["smallest_cost"] == 0.4 and answer["smallest_cost_value"] == 0.895
     assert trade_off(study, [entry(0.1, 0.90, 1), entry(1.0, 0.91, 4)])["smallest_cost"] == 0.1
+
+
+@pytest.mark.parametrize("study, override, message", [
+    ("syncgan_semi", "config.epochs=inf", "config: epochs must be a finite number, got 'inf'"),
+    ("syncgan_semi", "config.epochs=1e400", "config: epochs must be a finite number, got '1e400'"),
+    ("syncgan_semi", "config.epochs=nan", "config: epochs must be a finite number, got 'nan'"),
+    ("syncgan_semi", "config.beta1=1.0", "beta1 must lie in [0, 1), got 1.0"),
+    ("syncgan_semi", "config.sync_weight=nan", "config: sync_weight must be a finite number, got 'nan'"),
+    ("syncgan_semi", "config.sync_weight=-1", "sync_weight must be >= 0, got -1.0"),
+    ("syncgan_semi", "config.sync_fake_weight=.inf", "config: sync_fake_weight must be a finite number, got inf"),
+    ("syncgan_semi", "config.seed=-1", "seed must be >= 0, got -1"),
+    ("syncgan_semi", "search.lr_g={loguniform: [1e-4, .inf]}", "lr_g must be a finite number, got inf"),
+    ("syncgan_semi", "corpus.overrides.logmel.fmax=nan", "logmel.fmax must be a finite number, got 'nan'"),
+    ("vaegan_alpha_beta", "config.width=1e400", "config: width must be a finite number, got '1e400'"),
+    ("vae_lr", "config.eval_samples=inf", "config: eval_samples must be a finite number, got 'inf'"),
+])
+def test_dry_run_refuses_a_non_finite_or_out_of_range_value_in_one_line_naming_the_key(study, override, message,
+                                                                                         capsys):
+    assert main(["--study", study, "--set", override, "--dry-run"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1 and message in out.err, out.err

@@ -108,6 +108,12 @@ def test_study_with_results_uri_and_postgresql_storage(ray_local, tiny_study_yam
     assert info["optuna_storage"].endswith(f"127.0.0.1:{postgres['port']}/optuna_test") and "***" in info["optuna_storage"]
     assert not (tmp_path / "shared" / "tiny_study" / "optuna.db").exists()
     assert len([d for d in experiment.iterdir() if (d / "params.json").exists()]) == 2
+    # no file written there holds the password: Tune pickles the searcher (and its storage) into the
+    # experiment (searcher-state-*.pkl, tuner.pkl), and the storage pickles its URL as written, ${...} in place
+    written = [f for f in (tmp_path / "shared").rglob("*") if f.is_file()]
+    assert any(f.name.startswith("searcher-state") for f in written) and any(f.name == "tuner.pkl" for f in written)
+    holding = [str(f) for f in written if postgres["password"].encode() in f.read_bytes()]
+    assert not holding, f"the PostgreSQL password is written in {holding}"
     # optuna-dashboard's API on the PostgreSQL study platform.tune wrote
     status, listing = wsgi_get(wsgi(postgres["url"]), "/api/studies")
     [listed] = [s for s in listing["study_summaries"] if s["study_name"] == "tiny_study"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from trainables.config import LoopConfig
+from trainables.config import LoopConfig, in_range
 
 
 @dataclass
@@ -17,34 +17,40 @@ class SyncGANConfig(LoopConfig):
     """
 
     z_dim: int = 64
+    """Latent code size; > latent_classes."""
     width: int = 16
-    """Base channel count of every network (each modality's, unless ``image_width``/``audio_width`` set it)."""
+    """Base channel count of every network (each modality's, unless ``image_width``/``audio_width`` set it); >= 1."""
     image_width: Optional[int] = None
-    """Base channel count of the image networks (G_a, D_a, S's image extractor); null: ``width``."""
+    """Base channel count of the image networks (G_a, D_a, S's image extractor); null: ``width``; else >= 1."""
     audio_width: Optional[int] = 8
     """Base channel count of the audio networks (G_b, D_b, S's audio extractor); null: ``width``. The
     48x48 audio nets have four stride-2 stages to the image nets' two, so at one width they cost ~8x the
-    image nets' FLOPs: a narrower audio side is the cheapest speed-up."""
+    image nets' FLOPs: a narrower audio side is the cheapest speed-up. Null or >= 1."""
     spectral_norm: bool = True
     """Spectral norm in every layer of the discriminators and of the synchronizer."""
     sync_width: Optional[int] = 16
     """Base channel count of both of the synchronizer's feature extractors; null: each modality's width.
     S has the hardest task of the three nets (class agreement across modalities, speakers and styles):
-    it may need more than the audio side's generator and discriminator."""
+    it may need more than the audio side's generator and discriminator. Null or >= 1."""
     lr_g: float = 1e-3
+    """Adam learning rate of the generators; > 0."""
     lr_d: float = 2e-4
+    """Adam learning rate of the discriminators; > 0."""
     lr_s: float = 1e-3
+    """Adam learning rate of the synchronizer; > 0."""
     beta1: float = 0.5
+    """Adam's first-moment decay of every optimizer; in [0, 1) (1 divides by zero in Adam's bias correction)."""
     pair_ratio: float = 0.5
-    """Share of identical latent codes (z1 == z2) in each generator batch; the rest are distinct."""
+    """Share of identical latent codes (z1 == z2) in each generator batch; the rest are distinct. In [0, 1]."""
     sync_weight: float = 3.0
-    """Weight of the synchronizer loss in the generators' objective."""
+    """Weight of the synchronizer loss in the generators' objective; >= 0 (a negative weight would train
+    the generators apart)."""
     sync_fake_weight: float = 1.0
     """Weight of generated pairs (one code through both generators), as asynchronous, in the
     synchronizer's loss. 0 is the paper: S sees real pairs only, and the generators learn to
     satisfy it with pairs it was never shown (its verdict on them agreed with the judge
     classifiers' 30 % of the time). > 0 makes S also tell real synchronous pairs from generated
-    ones, so only pairs that look like real synchronous pairs satisfy it."""
+    ones, so only pairs that look like real synchronous pairs satisfy it. >= 0."""
     sync_batch: str = "pool"
     """Where the synchronizer's real pairs come from. ``paper``: the labelled rows of the
     discriminators' batch, each with the clip it was paired with at prep (the positives) and one
@@ -68,41 +74,37 @@ class SyncGANConfig(LoopConfig):
     mutual-information term): the first ``latent_classes`` of the ``z_dim`` dims hold a one-hot of a
     uniformly drawn category, the rest stay Gaussian. No labels reach the generators: only S's verdict
     ties a category to one class in both modalities, and with a discrete handle there are no
-    in-between codes whose samples the two judges read differently. 0: the paper's Gaussian code."""
+    in-between codes whose samples the two judges read differently. 0: the paper's Gaussian code. In [0, z_dim)."""
     sync_warmup_steps: int = 300
     """Synchronizer-only steps on real labelled pairs before the first GAN step (not in the paper):
-    the generators' first sync gradients then come from an S that already tells classes apart."""
+    the generators' first sync gradients then come from an S that already tells classes apart. >= 0."""
     transfer_samples: int = 200
-    """Test pairs translated by latent recovery in the last epoch's evaluation (0: skip)."""
+    """Test pairs translated by latent recovery in the last epoch's evaluation (0: skip); >= 0."""
     transfer_steps: int = 200
-    """Gradient steps of latent recovery per restart (``trainables.transfer``)."""
+    """Gradient steps of latent recovery per restart (``trainables.transfer``); >= 1."""
 
     def validate(self) -> None:
         super().validate()
-        if not 0.0 <= self.pair_ratio <= 1.0:
-            raise ValueError(f"pair_ratio must lie in [0, 1], got {self.pair_ratio!r}")
+        in_range(self, "pair_ratio", 0.0, 1.0)
         for name in ("lr_g", "lr_d", "lr_s"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+            in_range(self, name, 0.0, low_open=True)
+        in_range(self, "beta1", 0.0, 1.0, high_open=True)
+        for name in ("sync_weight", "sync_fake_weight"):
+            in_range(self, name, 0.0)
         for name in ("z_dim", "width", "transfer_steps"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+            in_range(self, name, 1)
         for name in ("image_width", "audio_width", "sync_width"):
-            if getattr(self, name) is not None and int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be null or >= 1, got {getattr(self, name)!r}")
+            in_range(self, name, 1, none_ok=True)
         for name, allowed in (("sync_batch", ("paper", "pool")), ("sync_pairs", ("paper", "all")),
                               ("gen_pairs", ("paper", "all"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        if not 0 <= self.latent_classes < self.z_dim:
+        in_range(self, "latent_classes", 0)
+        if not self.latent_classes < self.z_dim:
             raise ValueError(f"latent_classes must lie in [0, z_dim): got {self.latent_classes!r} with z_dim "
                              f"{self.z_dim!r} (the categorical part takes latent_classes of the z_dim dims)")
-        if self.sync_warmup_steps < 0:
-            raise ValueError(f"sync_warmup_steps must be >= 0, got {self.sync_warmup_steps!r}")
-        if self.sync_fake_weight < 0:
-            raise ValueError(f"sync_fake_weight must be >= 0, got {self.sync_fake_weight!r}")
-        if self.transfer_samples < 0:
-            raise ValueError(f"transfer_samples must be >= 0, got {self.transfer_samples!r}")
+        for name in ("sync_warmup_steps", "transfer_samples"):
+            in_range(self, name, 0)
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (the synchronizer needs asynchronous pairs)")
 

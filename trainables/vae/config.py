@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from trainables.config import LoopConfig
+from trainables.config import LoopConfig, in_range
 
 RECONSTRUCTIONS = ("bce", "mse")
 
@@ -24,29 +24,28 @@ class AudioToImageConfig(LoopConfig):
     batch_size: int = 128
     epochs: int = 100
     z_dim: int = 64
+    """Latent code size; >= 1."""
     width: int = 64
-    """Channels of the encoder's first conv stage (doubling per stage; the decoder mirrors it)."""
+    """Channels of the encoder's first conv stage (doubling per stage; the decoder mirrors it); >= 1."""
     conv_stages: Optional[int] = 2
-    """Stride-2 conv stages per network, at most as many as the shape allows; None: as many as fit."""
+    """Stride-2 conv stages per network, at most as many as the shape allows; None: as many as fit; else >= 1."""
     reconstruction: str = "bce"
     """'bce': Bernoulli likelihood of the image rescaled to [0, 1], on the decoder's logits; 'mse':
     squared error of the image in [-1, 1]. Either is summed over pixels, per pair."""
     lr: float = 1e-3
-    """Learning rate of the encoder and decoder (Adam)."""
+    """Learning rate of the encoder and decoder (Adam); > 0."""
     beta1: float = 0.9
+    """Adam's first-moment decay; in [0, 1)."""
 
     def validate(self) -> None:
         super().validate()
         if self.reconstruction not in RECONSTRUCTIONS:
             raise ValueError(f"reconstruction must be one of {RECONSTRUCTIONS}, got {self.reconstruction!r}")
-        if not 0.0 <= self.beta1 < 1.0:
-            raise ValueError(f"beta1 must lie in [0, 1), got {self.beta1!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
-        if int(self.z_dim) < 1 or int(self.width) < 1:
-            raise ValueError(f"z_dim and width must be >= 1, got {self.z_dim!r}, {self.width!r}")
-        if self.conv_stages is not None and self.conv_stages < 1:
-            raise ValueError(f"conv_stages must be >= 1 or None, got {self.conv_stages!r}")
+        in_range(self, "beta1", 0.0, 1.0, high_open=True)
+        in_range(self, "lr", 0.0, low_open=True)
+        for name in ("z_dim", "width"):
+            in_range(self, name, 1)
+        in_range(self, "conv_stages", 1, none_ok=True)
 
 
 @dataclass
@@ -54,18 +53,16 @@ class VAEConfig(AudioToImageConfig):
     """The slides' VAE: conv + fully connected audio encoder, fully connected + upconv image decoder."""
 
     fc_width: int = 1024
-    """Width of the first fully connected layer of the encoder (the second has half; the decoder mirrors)."""
+    """Width of the first fully connected layer of the encoder (the second has half; the decoder mirrors); >= 2."""
     kl_warmup_steps: int = 0
     """Training steps over which the KL weight rises linearly from 0 to 1 (0: weight 1 from the start).
     On small corpora the encoder learns slowly and KL alone pulls every code to the prior (posterior
-    collapse: one mean image for every clip); a warm-up lets reconstruction shape the codes first."""
+    collapse: one mean image for every clip); a warm-up lets reconstruction shape the codes first. >= 0."""
 
     def validate(self) -> None:
         super().validate()
-        if self.fc_width < 2:
-            raise ValueError(f"fc_width must be >= 2, got {self.fc_width!r}")
-        if isinstance(self.kl_warmup_steps, bool) or int(self.kl_warmup_steps) < 0:
-            raise ValueError(f"kl_warmup_steps must be >= 0, got {self.kl_warmup_steps!r}")
+        in_range(self, "fc_width", 2)
+        in_range(self, "kl_warmup_steps", 0)
 
 
 @dataclass
@@ -78,18 +75,16 @@ class VAEGANConfig(AudioToImageConfig):
     lr: float = 2e-4
     beta1: float = 0.5
     lr_d: float = 2e-4
-    """Learning rate of the discriminator (Adam)."""
+    """Learning rate of the discriminator (Adam); > 0."""
     alpha: float = 0.2
-    """Weight of the reconstruction term in the encoder/decoder objective."""
+    """Weight of the reconstruction term in the encoder/decoder objective; >= 0."""
     beta: float = 0.5
-    """Weight of the KL divergence term in the encoder/decoder objective."""
+    """Weight of the KL divergence term in the encoder/decoder objective; >= 0."""
     spectral_norm: bool = False
     """Spectral norm in the discriminator (the slides use none)."""
 
     def validate(self) -> None:
         super().validate()
-        if not self.lr_d > 0:
-            raise ValueError(f"lr_d must be > 0, got {self.lr_d!r}")
+        in_range(self, "lr_d", 0.0, low_open=True)
         for name in ("alpha", "beta"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+            in_range(self, name, 0.0)
