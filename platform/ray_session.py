@@ -1,11 +1,13 @@
 """Starting or joining Ray the way the platform needs it.
 
-A local instance is started with its dashboard (it serves the state API) and with its own GCS
-address in every worker's ``RAY_ADDRESS``: Ray Train's detached PlacementGroupCleaner asks the
-state API whether a run's controller is still alive, and without an address it resolves the
+A local instance is started with its own GCS address in every worker's ``RAY_ADDRESS`` and, where a Ray
+Train run needs it, its dashboard (it serves the state API): Ray Train's detached PlacementGroupCleaner
+asks the state API whether a run's controller is still alive, and without an address it resolves the
 cluster by scanning this machine's processes, which fails as soon as two Ray instances run here
 ("Found multiple active Ray instances"). The placement groups of trials that ASHA stops then
-leak, and the next trial never starts.
+leak, and the next trial never starts. A study whose trials train in their own process runs no Train
+run and starts no dashboard unless asked (``platform.tune --dashboard``): the dashboard and its
+modules cost CPU all along (docs/benchmarks.md, orchestration cost).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ def _free_port() -> int:
 def init_ray(address: str | None = None, **kwargs) -> None:
     """Join ``address`` (a running cluster), or start a local instance; no-op if already connected.
 
+    ``include_dashboard`` (default True) applies to a local instance only: a cluster has its own.
     Every worker process runs ``trainables.ray_logs.one_line_train_errors`` first, so a failing
     trial's traceback is not printed by Ray Train's worker and controller (it stays in ``error.txt``)."""
     import ray
@@ -36,6 +39,7 @@ def init_ray(address: str | None = None, **kwargs) -> None:
     ray.cloudpickle.register_pickle_by_value(ray_logs)
     hook = {"worker_process_setup_hook": ray_logs.one_line_train_errors}
     if address:
+        kwargs.pop("include_dashboard", None)
         ray.init(address=address, runtime_env={**kwargs.pop("runtime_env", {}), **hook}, **kwargs)
         return
     port = _free_port()

@@ -179,10 +179,13 @@ def objective_names(run_infos: list[dict], n: int, recorded: list[str] | None = 
 
 
 def best_checkpoint(tune: TuneTrial, metric: str, maximize: bool) -> Path | None:
-    """The trial's kept checkpoint with the best reported ``metric`` (else its newest checkpoint)."""
+    """The trial's kept checkpoint with the best reported ``metric`` (else its newest checkpoint): a
+    row names its checkpoint by ``checkpoint_path`` (Train's, through Tune) or ``checkpoint_dir_name`` (an
+    in-process trial's own Tune checkpoint, in the trial directory)."""
     scored = []
     for row in tune.rows:
-        path = row.get("checkpoint_path")
+        path = row.get("checkpoint_path") or (str(tune.path / row["checkpoint_dir_name"])
+                                              if row.get("checkpoint_dir_name") else None)
         if path and (Path(path) / "state.pt").is_file() and isinstance(row.get(metric), (int, float)):
             scored.append((float(row[metric]), row.get("training_iteration", 0), Path(path)))
     if scored:

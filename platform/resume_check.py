@@ -49,17 +49,26 @@ def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): tree}
 
 
+IN_PROCESS = "resources.in_process"
+"""Recorded since one-worker trials train in their own process; an experiment without it ran TorchTrainer
+trials, whose checkpoints only a TorchTrainer trial resumes from."""
+
+
 def recorded_settings(info: dict[str, Any], where: str) -> dict[str, Any]:
     """The settings an experiment recorded in its ``run_info.json`` (``info``); one written before they were
-    recorded is resolved from the study and preset it holds."""
+    recorded is resolved from the study and preset it holds (``in_process`` false where it is not recorded)."""
     if isinstance(info.get("settings"), dict):
-        return info["settings"]
-    try:
-        study = validate(info["study"], name="study", preset=info.get("preset"))
-    except (KeyError, TypeError, StudyError) as e:
-        raise StudyError(f"--resume: {where} does not hold the experiment's settings ({e}); start a new "
-                         "experiment (another --name)") from None
-    return settings(study, info.get("optuna_storage", ""))
+        recorded = dict(info["settings"])
+    else:
+        try:
+            study = validate(info["study"], name="study", preset=info.get("preset"))
+        except (KeyError, TypeError, StudyError) as e:
+            raise StudyError(f"--resume: {where} does not hold the experiment's settings ({e}); start a new "
+                             "experiment (another --name)") from None
+        recorded = settings(study, info.get("optuna_storage", ""))
+    if "in_process" not in (info.get("resources") or {}):
+        recorded[IN_PROCESS] = False
+    return recorded
 
 
 def check_resume(recorded: dict[str, Any], now: dict[str, Any], where: str) -> None:
@@ -67,7 +76,9 @@ def check_resume(recorded: dict[str, Any], now: dict[str, Any], where: str) -> N
     changed = [k for k in sorted(set(recorded) | set(now)) if k not in MAY_CHANGE and _differs(recorded.get(k), now.get(k))]
     if changed:
         diff = "; ".join(f"{k}: {json.dumps(recorded.get(k))} -> {json.dumps(now.get(k))}" for k in changed)
-        raise StudyError(f"--resume: the study's settings differ from those {where} recorded: {diff}. A resumed "
+        hint = (f" ({IN_PROCESS} false: its trials ran a TorchTrainer; resume with --set presets.<preset>.in_process=false)"
+                if IN_PROCESS in changed and recorded.get(IN_PROCESS) is False else "")
+        raise StudyError(f"--resume: the study's settings differ from those {where} recorded: {diff}{hint}. A resumed "
                          f"experiment keeps its settings (only {', '.join(MAY_CHANGE)} may change); resume without "
                          "these --set/--preset changes, or start a new experiment with another --name")
 

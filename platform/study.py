@@ -552,6 +552,9 @@ def _check_pbt(study: Study) -> None:
     if study.resources.num_workers != 1:
         raise StudyError(f"preset {study.preset!r}: num_workers {study.resources.num_workers} — a PBT trial trains "
                          "in its own process (num_workers: 1); give the trial more cpus_per_worker instead")
+    if not study.resources.in_process:
+        raise StudyError(f"preset {study.preset!r}: in_process false — a PBT trial trains in its own process, "
+                         "with Tune's checkpoints; leave in_process out")
 
 
 def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[Searcher, int]:

@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue an interrupted experiment (--name, default: the latest): finished trials are kept")
     p.add_argument("--storage", help="Optuna storage URL, password as ${VAR} from the environment "
                    f"(default: the study's storage key, ${{{ENV_STORAGE}}}, else SQLite in the results directory)")
+    p.add_argument("--dashboard", action="store_true",
+                   help="start Ray's dashboard with a local Ray instance (default: only where a trial runs a "
+                        "TorchTrainer, whose clean-up needs its state API)")
     p.add_argument("--verbose", action="store_true",
                    help="Tune's own status tables and result dumps, the workers' output and Ray's warnings "
                         "(default: one line per trial report, the objective first)")
@@ -63,6 +66,27 @@ def _scheduler(study: Study):
 
         return ThresholdASHA(**settings)
     return ASHAScheduler(**settings)
+
+
+def _trainable(study: Study, fixed: dict[str, Any]):
+    """The study's Tune trainable with its resources: a one-worker trial (and every PBT trial) trains in
+    its own process (``tune_checkpointed_trial``, ``cpus_per_worker``); a multi-worker one, or one whose
+    preset sets ``in_process: false``, runs a TorchTrainer (``tune_trial``, ``trial_cpus`` for its driver)."""
+    from ray import tune
+
+    from trainables.ray_train import tune_checkpointed_trial, tune_trial
+
+    res = study.resources
+    if res.trains_in_trial() or study.scheduler.type == "pbt":
+        return tune.with_resources(
+            tune.with_parameters(tune_checkpointed_trial, model=study.trainable, fixed=fixed, resources=res,
+                                 searched=[p.name for p in study.search]),
+            {k.lower(): v for k, v in res.worker_resources().items()},
+        )
+    return tune.with_resources(
+        tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, resources=res, **_checkpoint_score(study)),
+        {"cpu": res.trial_cpus},
+    )
 
 
 def _checkpoint_score(study: Study) -> dict[str, str]:
@@ -98,7 +122,7 @@ def _run_info(experiment: Results) -> dict:
 
 
 def run(study: Study, results_root: str | Path, data_root: Path, name: str | None = None, address: str | None = None,
-        storage_url: str | None = None, resume: bool = False, verbose: bool = False) -> dict:
+        storage_url: str | None = None, resume: bool = False, verbose: bool = False, dashboard: bool = False) -> dict:
     """Run the study; returns the summary (also written to <experiment>/summary.json).
 
     ``results_root``: a path or a pyarrow filesystem URI (s3://...); ``storage_url``: the Optuna
@@ -106,6 +130,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     ``resume`` continues the experiment ``name`` (default: the latest): finished trials are kept,
     unfinished and errored ones run again; the summary says ``interrupted`` if it stops early again.
     ``verbose``: Tune's own output, the workers' lines and Ray's warnings instead of ``StudyProgress``.
+    ``dashboard``: start Ray's dashboard with a local instance even where no trial runs a TorchTrainer.
     Several runs of one study may run at once (``platform.workers``): each draws its own points, into its
     own experiment directory, and the corpus and its judges are built once (``data_prep.atomic.file_lock``).
     """
@@ -127,26 +152,28 @@ def run(study: Study, results_root: str | Path, data_root: Path, name: str | Non
     slot = claim_slot(results.local_path() if results.is_local else None, name,
                       lambda k: f"{study.name}-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-w{k}" if k else ""))
     try:
-        return _search(study, results, data_root, slot, storage, url, url_source, now, address, resume, verbose)
+        return _search(study, results, data_root, slot, storage, url, url_source, now, address, resume, verbose,
+                       dashboard)
     finally:
         slot.release()
 
 
 def _search(study: Study, results: Results, data_root: Path, slot, storage, url: str, url_source: str, now: dict,
-            address: str | None, resume: bool, verbose: bool) -> dict:
+            address: str | None, resume: bool, verbose: bool, dashboard: bool = False) -> dict:
     """``run``'s search, once the run holds its slot ``slot`` (``platform.workers.WorkerSlot``) and its
     Optuna ``storage``."""
     from ray import tune
 
     from platform.progress import StudyProgress, quiet_ray
     from platform.search import TargetStopper, TrialErrors
-    from trainables.ray_train import tune_trial
     from trainables.registry import get_trainable
 
     name = slot.experiment
     if not verbose:
         quiet_ray()
-    init_ray(address, **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
+    in_trial = study.resources.trains_in_trial() or study.scheduler.type == "pbt"  # no Train run: no state API needed
+    init_ray(address, include_dashboard=dashboard or not in_trial,
+             **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
     progress = [] if verbose else [StudyProgress(
         [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,
         [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.max_t or 0))]
@@ -163,19 +190,7 @@ def _search(study: Study, results: Results, data_root: Path, slot, storage, url:
     })
     res = study.resources
     pbt = study.scheduler.type == "pbt"
-    if pbt:  # the trial trains in its own process, with a Tune checkpoint per report (platform.pbt)
-        from trainables.ray_train import tune_checkpointed_trial
-
-        trainable = tune.with_resources(
-            tune.with_parameters(tune_checkpointed_trial, model=study.trainable, fixed=fixed, resources=res,
-                                 searched=[p.name for p in study.search]),
-            {k.lower(): v for k, v in res.worker_resources().items()},
-        )
-    else:
-        trainable = tune.with_resources(
-            tune.with_parameters(tune_trial, model=study.trainable, fixed=fixed, resources=res, **_checkpoint_score(study)),
-            {"cpu": res.trial_cpus},
-        )
+    trainable = _trainable(study, fixed)
     if resume:
         tuner = tune.Tuner.restore(experiment.path, trainable, resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=None if results.is_local else results.fs)
@@ -194,6 +209,12 @@ def _search(study: Study, results: Results, data_root: Path, slot, storage, url:
             checkpoints = tune.CheckpointConfig(num_to_keep=None)
         else:
             search_alg, scheduler, checkpoints = _searcher(study, storage, errors, slot.number), _scheduler(study), None
+            if res.trains_in_trial():  # Tune keeps an in-process trial's checkpoints, as Train keeps a run's
+                score = _checkpoint_score(study)
+                checkpoints = tune.CheckpointConfig(
+                    num_to_keep=res.keep_checkpoints,
+                    checkpoint_score_attribute=score.get("checkpoint_metric", get_trainable(study.trainable).objective),
+                    checkpoint_score_order=score.get("checkpoint_mode", "max"))
         tuner = tune.Tuner(
             trainable,
             param_space=param_space(study) if pbt else None,
@@ -203,6 +224,10 @@ def _search(study: Study, results: Results, data_root: Path, slot, storage, url:
             ),
             run_config=tune.RunConfig(name=name, **results.tune_storage(), sync_config=tune.SyncConfig(sync_artifacts=True),
                                       callbacks=callbacks, verbose=None if verbose else 0, checkpoint_config=checkpoints,
+                                      # an in-process trial that fails starts again from its last checkpoint,
+                                      # as Train restarts a run's workers (a TorchTrainer trial retries inside)
+                                      failure_config=tune.FailureConfig(
+                                          max_failures=res.max_failures if res.trains_in_trial() and not pbt else 0),
                                       stop=None if study.target is None else
                                       TargetStopper(study.metric, study.mode, study.target)),
         )
@@ -428,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         summary = run(study, args.results, Path(args.data), args.name, args.address, args.storage, args.resume,
-                      args.verbose)
+                      args.verbose, args.dashboard)
     except (FileNotFoundError, StudyError, StorageError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -175,18 +175,23 @@ LINEAGE_FILE = "lineage.jsonl"
 
 def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[str, Any], resources: Resources,
                             searched: list[str] | None = None) -> None:
-    """Tune function trainable that trains in the trial's own process (one worker, no TorchTrainer) and
-    hands Tune a checkpoint with every report: what population-based training needs.
+    """Tune function trainable that trains in the trial's own process (one worker, no TorchTrainer, its
+    controller, Ray Data or their actors) and hands Tune a checkpoint with every report: every one-worker
+    trial (``Resources.trains_in_trial``) and population-based training, which needs Tune to hold them.
 
-    A trial that Tune starts from a checkpoint (``ray.tune.get_checkpoint()``) continues from it with
-    this trial's config: resumed from its own last checkpoint (``--resume``, a failure), or cloned by PBT
-    from a better trial's checkpoint with mutated settings; the optimizers then take this config's
-    learning rates (``trainables.checkpoint.load_checkpoint``). Each such start appends a line to
-    ``<trial dir>/lineage.jsonl``: the checkpoint's path (its trial directory names the donor), the epoch
-    it holds and this trial's ``searched`` settings from then on.
+    Where it starts (``start_checkpoint``): from a checkpoint of another trial that Tune hands it
+    (``ray.tune.get_checkpoint()``: PBT's clone of a better trial, with mutated settings; the optimizers
+    then take this config's learning rates, ``trainables.checkpoint.load_checkpoint``); else from the
+    newest intact ``checkpoint_*`` in its own directory (``--resume`` after SIGINT or a killed driver,
+    a failure Tune retries): Tune saves its experiment state every ~10 s, so after a SIGKILL it may name
+    an older checkpoint than the trial wrote; else from the start. Each start from a checkpoint appends a
+    line to ``<trial dir>/lineage.jsonl``: the checkpoint's path (its trial directory names the donor),
+    the epoch it holds and this trial's ``searched`` settings from then on. Reports carry ``node_id``,
+    as a Train worker's do, and Tune's ``checkpoint_dir_name``.
     """
     import json
 
+    import ray
     import ray.tune
     from ray.train._internal.session import get_session
 
@@ -199,16 +204,17 @@ def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[s
     os.makedirs(trial_dir, exist_ok=True)
     cfg = from_dict(spec.config_cls, {**fixed, **config, "tb_dir": trial_dir}, where="trial config")
     use_gpu = as_resources(resources).use_gpu and torch.cuda.is_available()
+    node_id = ray.get_runtime_context().get_node_id()
 
     def report(metrics: dict, checkpoint_dir: str | None) -> None:
         ckpt = ray.tune.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
         # the last epoch's report ends the trial there: a scheduler (PBT) must not clone into a finished
         # trial, which would then end on its donor's result instead of its own
         done = {"done": True} if metrics.get("epoch", 0) >= cfg.epochs else {}
-        ray.tune.report({**metrics, **done}, checkpoint=ckpt)
+        ray.tune.report({**metrics, "node_id": node_id, **done}, checkpoint=ckpt)
 
     run = functools.partial(fit, spec, cfg, report, device="cuda" if use_gpu else "cpu", hparams=False)
-    checkpoint = ray.tune.get_checkpoint()
+    checkpoint = start_checkpoint(ray.tune.get_checkpoint(), storage)
     if checkpoint is None:
         run()
         return
@@ -220,3 +226,26 @@ def tune_checkpointed_trial(config: dict[str, Any], *, model: str, fixed: dict[s
         with open(os.path.join(trial_dir, LINEAGE_FILE), "a") as f:
             f.write(json.dumps(record) + "\n")
         run(resume_dir=resume_dir)
+
+
+def start_checkpoint(given, storage):
+    """The checkpoint an in-process trial starts from (``tune_checkpointed_trial``): ``given`` (Tune's)
+    when it lies in another trial's directory (PBT's clone), else the newest ``checkpoint_*`` of the
+    trial's own directory (``intact_checkpoint`` then falls back to an older one if it is damaged), else
+    None. ``storage``: the trial's Train ``StorageContext``; its checkpoint index moves past every
+    ``checkpoint_*`` on disk, so the trial's next checkpoints never overwrite one."""
+    import ray.tune
+
+    own = storage.trial_fs_path.rstrip("/")
+    if given is not None and given.path.rstrip("/").rsplit("/", 1)[0] != own:
+        return given
+    found = storage.storage_filesystem.get_file_info(pyarrow.fs.FileSelector(own, allow_not_found=True))
+    indices = {}
+    for info in found:
+        head, _, number = info.base_name.partition("_")
+        if info.type == pyarrow.fs.FileType.Directory and head == "checkpoint" and number.isdigit():
+            indices[int(number)] = info.path
+    if not indices:
+        return given
+    storage.current_checkpoint_index = max(storage.current_checkpoint_index, max(indices))
+    return ray.tune.Checkpoint(indices[max(indices)], filesystem=storage.storage_filesystem)

@@ -19,12 +19,18 @@ class Resources:
     use_gpu: bool = False
     gpus_per_worker: float = 1.0
     """GPUs per worker when ``use_gpu``."""
+    in_process: bool = True
+    """A one-worker Tune trial trains in the trial's own process (``fit`` with Tune's checkpoints: no
+    TorchTrainer, Train controller, Ray Data or their actors; ``docs/benchmarks.md``, orchestration cost);
+    false: through a TorchTrainer, as trials of ``num_workers`` > 1 always do."""
     trial_cpus: float = 0.01
     """CPU reserved for a Tune trial's driver, which only waits on its TorchTrainer (on 2 cores the
-    default of 1 CPU would leave the workers none)."""
+    default of 1 CPU would leave the workers none). A trial that trains in its own process
+    (``in_process``) takes ``cpus_per_worker`` instead."""
     max_concurrent_trials: int = 2
     max_failures: int = 1
-    """Worker failures a run survives by restarting from its last checkpoint (-1: always)."""
+    """Worker failures a run survives by restarting from its last checkpoint (-1: always); an in-process
+    trial is restarted by Tune, from its own last checkpoint."""
     startup_retries: int = -1
     """Worker-group start attempts of 60 s each; -1 waits forever, as an autoscaling cluster needs."""
     keep_checkpoints: int = 2
@@ -51,6 +57,10 @@ class Resources:
     def worker_resources(self) -> dict[str, float]:
         """Ray's ``resources_per_worker``."""
         return {"CPU": self.cpus_per_worker, **({"GPU": self.gpus_per_worker} if self.use_gpu else {})}
+
+    def trains_in_trial(self) -> bool:
+        """Whether a Tune trial of this run trains in its own process (``in_process`` and one worker)."""
+        return self.in_process and self.num_workers == 1
 
     def replace(self, **changes) -> "Resources":
         out = dataclasses.replace(self, **changes)

@@ -45,8 +45,24 @@ def test_an_experiment_recorded_before_settings_is_compared_through_its_study(ti
     raw = yaml.safe_load(tiny_study_yaml.read_text())
     info = {"study": {**raw, "num_samples": 3}, "preset": "local-cpu",
             "optuna_storage": "sqlite:///results/tiny_study/optuna.db"}
-    check_resume(recorded_settings(info, WHERE), _settings(tiny_study_yaml, "num_samples=3"), WHERE)
+    torch_trainer = "presets.local-cpu.in_process=false"  # what its trials ran: resumed the same way
+    check_resume(recorded_settings(info, WHERE), _settings(tiny_study_yaml, "num_samples=3", torch_trainer), WHERE)
     with pytest.raises(StudyError, match="num_samples: 3 -> 4"):
-        check_resume(recorded_settings(info, WHERE), _settings(tiny_study_yaml, "num_samples=4"), WHERE)
+        check_resume(recorded_settings(info, WHERE), _settings(tiny_study_yaml, "num_samples=4", torch_trainer), WHERE)
     with pytest.raises(StudyError, match=f"--resume: {WHERE} does not hold the experiment's settings"):
         recorded_settings({"preset": "local-cpu"}, WHERE)
+
+
+def test_an_experiment_of_torchtrainer_trials_resumes_only_as_such(tiny_study_yaml):
+    """An experiment recorded before one-worker trials trained in their own process ran TorchTrainer trials
+    (their checkpoints lie under the trial's train/): resuming it in-process is refused, saying how to resume."""
+    now = _settings(tiny_study_yaml)
+    info = {"settings": {k: v for k, v in now.items() if k != "resources.in_process"},
+            "resources": {"num_workers": 1, "cpus_per_worker": 1.5}}
+    with pytest.raises(StudyError) as e:
+        check_resume(recorded_settings(info, WHERE), now, WHERE)
+    assert "resources.in_process: false -> true" in str(e.value)
+    assert "resume with --set presets.<preset>.in_process=false" in str(e.value) and "\n" not in str(e.value)
+    check_resume(recorded_settings(info, WHERE), _settings(tiny_study_yaml, "presets.local-cpu.in_process=false"), WHERE)
+    recorded_now = {"settings": now, "resources": {"in_process": True}}  # what platform.tune records today
+    check_resume(recorded_settings(recorded_now, WHERE), now, WHERE)

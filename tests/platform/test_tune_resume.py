@@ -39,9 +39,20 @@ def _complete(results: Path) -> int:
 
 
 def _registered(experiment: Path) -> dict[str, float]:
-    """Per trial directory, the epoch of the newest checkpoint Train has registered for it (its checkpoint
-    manager's snapshot): where a restart of the trial's Train run resumes."""
+    """Per trial directory, the epoch of the checkpoint a restart of the trial resumes from: a trial that trains
+    in its own process, its newest intact ``checkpoint_*`` (``trainables.ray_train.start_checkpoint``); a
+    TorchTrainer trial, the newest checkpoint Train has registered (its checkpoint manager's snapshot)."""
+    from trainables.checkpoint import STATE_FILE, CheckpointDamaged, check_intact, read_state
+
     out = {}
+    for trial in experiment.iterdir():
+        for ckpt in sorted(trial.glob("checkpoint_*"), reverse=True) if trial.is_dir() else []:
+            try:
+                check_intact(ckpt)
+                out[trial.name] = read_state(ckpt / STATE_FILE)["progress"]["epoch"]
+                break
+            except (CheckpointDamaged, OSError):  # being written
+                continue
     for snapshot in experiment.glob("*/train/*/checkpoint_manager_snapshot.json"):
         try:
             latest = json.loads(snapshot.read_text())["latest_checkpoint_result"]
@@ -107,18 +118,20 @@ def _continued(trial_dir: Path, registered: float, epochs: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("in_process", [True, False], ids=["in_process", "torch_trainer"])
 def test_sigint_and_sigkill_then_resume_continue_each_trial_from_its_checkpoint(tiny_study_yaml, shared_data_root,
-                                                                                tmp_path):
+                                                                                tmp_path, in_process):
     """SIGINT, then a SIGKILL of the driver (what a lost head node looks like), each while a trial is between
-    checkpoints: ``--resume`` continues that trial from its last registered checkpoint (its finished epochs
-    are not run again), keeps the finished trials, and leaves no Optuna trial RUNNING."""
+    checkpoints: ``--resume`` continues that trial from its last checkpoint (its finished epochs are not run
+    again), keeps the finished trials, and leaves no Optuna trial RUNNING. Both ways a one-worker trial trains:
+    in the trial's own process (Tune's checkpoints, the default) and through a TorchTrainer (Train's)."""
     import os
 
     epochs = 4
     results = tmp_path / "results"
     base = [sys.executable, "-m", "platform.tune", "--study", str(tiny_study_yaml), "--results", str(results),
             "--data", str(shared_data_root), "--name", "r", "--set", "num_samples=3", "--set", "scheduler.type=fifo",
-            "--set", f"config.epochs={epochs}"]
+            "--set", f"config.epochs={epochs}", "--set", f"presets.local-cpu.in_process={str(in_process).lower()}"]
     env = {**os.environ, "XMODAL_OPTUNA_HEARTBEAT": "1"}  # a killed driver's trials are stale after 2 s
     experiment = results / "tiny_study" / "r"
     popen = dict(cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -164,5 +177,8 @@ def test_sigint_and_sigkill_then_resume_continue_each_trial_from_its_checkpoint(
     _continued(experiment / c, registered_c, epochs)
     summary = json.loads((experiment / "summary.json").read_text())
     assert summary["resumed"] and not summary["interrupted"] and summary["trials"] == 3
+    # where the trials trained: their own Tune checkpoints, or Train's run under the trial's train/
+    trials = [d for d in experiment.iterdir() if (d / "params.json").is_file()]
+    assert all(any(d.glob("checkpoint_*")) == in_process and (d / "train").is_dir() != in_process for d in trials)
     print(f"interrupted {b} after epoch {registered_b} (SIGINT), {c} after epoch {registered_c} (SIGKILL); "
           f"optuna states {states}")
