@@ -22,6 +22,9 @@ HARMLESS = (
     "does not have any available CPUs",                         # Ray Data inside a study whose trials hold the CPUs
     "Progress bars disabled",
     "is deprecated",
+    # Tune saves its state whenever a trial has reported keep_checkpoints checkpoints since the last save (so
+    # that the state never names a deleted one), and warns when that happens often: short epochs, as in tests
+    "Experiment state snapshotting has been triggered multiple times",
 )
 
 

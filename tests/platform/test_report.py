@@ -199,6 +199,24 @@ def test_best_checkpoint_ranks_by_the_objective_and_skips_deleted(results):
     assert best_checkpoint(TuneTrial(trial.path, EXPERIMENT, PARAMS["a"], gone), "sync_rate", True) == Path(c1)
 
 
+def test_best_checkpoint_of_an_in_process_trial_is_named_by_its_rows_checkpoint_dir_name(results, tmp_path):
+    """A trial that trains in its own process keeps Tune's checkpoints in its directory; its rows name them by
+    ``checkpoint_dir_name`` (None on a report without a checkpoint)."""
+    from platform.report import TuneTrial, best_checkpoint
+
+    trial_dir = tmp_path / "tune_checkpointed_trial_a"
+    for i, row in enumerate(results["rows"]):
+        shutil.copytree(row["checkpoint_path"], trial_dir / f"checkpoint_{i:06d}")
+    rows = [{"sync_rate": 0.8, "training_iteration": 1, "checkpoint_dir_name": "checkpoint_000000"},
+            {"sync_rate": 0.3, "training_iteration": 2, "checkpoint_dir_name": "checkpoint_000001"},
+            {"sync_rate": 0.9, "training_iteration": 3, "checkpoint_dir_name": None}]
+    trial = TuneTrial(trial_dir, EXPERIMENT, PARAMS["a"], rows)
+    assert best_checkpoint(trial, "sync_rate", maximize=True) == trial_dir / "checkpoint_000000"
+    assert best_checkpoint(trial, "sync_rate", maximize=False) == trial_dir / "checkpoint_000001"
+    shutil.rmtree(trial_dir / "checkpoint_000000")  # Tune keeps keep_checkpoints of them
+    assert best_checkpoint(trial, "sync_rate", maximize=True) == trial_dir / "checkpoint_000001"
+
+
 def test_multi_objective_study_gets_a_pareto_front(tmp_path, capsys):
     import optuna
     from optuna.distributions import FloatDistribution
