@@ -24,6 +24,11 @@ def shapes(manifest: dict) -> tuple[tuple[int, int], tuple[int, int]]:
     return tuple(manifest["image"]["shape"]), tuple(manifest["audio"]["shape"])  # type: ignore[return-value]
 
 
+def class_count(manifest: dict) -> int:
+    """The corpus's number of classes (its manifest's image class names)."""
+    return len(manifest["classes"]["image"])
+
+
 @dataclass
 class PairArrays:
     """A split of the corpus in memory, compact: images uint8 and audio float16, (N, 1, H, W).
