@@ -65,6 +65,7 @@ def test_a_synchronizer_that_cannot_beat_chance_says_so_in_one_line(sounds5, cap
     assert int(model.sync_warmup_done) == 200 and bool(model.sync_warmup_ended)
     warning = [line for line in out if "near chance" in line]
     assert len(warning) == 1 and "semi_rate" in warning[0] and "judges" in warning[0] and "lr_s" in warning[0]
+    assert model.warmup_warning == warning[0]  # the evaluator reports it once (platform.tune prints it as a line)
     assert abs(_real_pair_accuracy(model, sounds5) - 0.5) < 0.05
 
 

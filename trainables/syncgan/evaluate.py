@@ -62,6 +62,11 @@ class SyncGANEvaluator:
                 torch.from_numpy(self.test.label[:n]), self.clf_a, self.clf_b))
         out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"],
                    sync_rate_real=self.sync_rate_real)
+        if self.model.warmup_warning:  # once: the report after the warm-up (platform.tune prints it as a line)
+            out["warning"], self.model.warmup_warning = self.model.warmup_warning, None
+        if self.model.warmup_accuracy is not None:
+            out["synchronizer_warmup_acc"] = self.model.warmup_accuracy
+            out["synchronizer_warmup_steps"] = float(self.model.sync_warmup_done)
         bad = [k for k, v in out.items() if isinstance(v, float) and math.isnan(v)]
         if bad:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")

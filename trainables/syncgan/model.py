@@ -104,6 +104,8 @@ class SyncGAN(nn.Module):
         self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long))
         self.warmup_accuracy: Optional[float] = None
         """S's balanced accuracy on fresh labelled pairs when the warm-up ended (None: not measured)."""
+        self.warmup_warning: Optional[str] = None
+        """The one line saying S is still near chance after its warm-up (the evaluator reports it once)."""
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d, "opt_s": self.opt_s}
@@ -211,11 +213,13 @@ class SyncGAN(nn.Module):
                     self.warmup_accuracy = acc if usable else None
                     self.sync_warmup_ended.fill_(True)
                     if usable and acc < cfg.sync_warmup_accuracy:
-                        print(f"warning: the synchronizer is still near chance after its warm-up ({done} steps: balanced "
-                              f"accuracy {acc:.3f} on real labelled pairs, chance 0.5), so its verdicts tell the "
-                              f"generators little; look at the labelled pairs ({len(self.pool)} at semi_rate "
-                              f"{cfg.semi_rate}), whether the judges tell the classes apart (their test accuracy), "
-                              f"lr_s ({cfg.lr_s:g}) and sync_class_weight ({cfg.sync_class_weight:g})", flush=True)
+                        self.warmup_warning = (
+                            f"warning: the synchronizer is still near chance after its warm-up ({done} steps: balanced "
+                            f"accuracy {acc:.3f} on real labelled pairs, chance 0.5), so its verdicts tell the "
+                            f"generators little; look at the labelled pairs ({len(self.pool)} at semi_rate "
+                            f"{cfg.semi_rate}), whether the judges tell the classes apart (their test accuracy), "
+                            f"lr_s ({cfg.lr_s:g}) and sync_class_weight ({cfg.sync_class_weight:g})")
+                        print(self.warmup_warning, flush=True)
                     break
             self.opt_s.zero_grad(set_to_none=True)
             if self.pool is not None and self.pool.usable:
