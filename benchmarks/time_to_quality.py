@@ -56,6 +56,10 @@ LEVERS: dict[str, tuple[str, ...]] = {
     "no_fake_negative": ("sync_fake_weight",),
     "paper_rates": ("lr_g", "lr_d", "lr_s", "sync_weight"),
     "one_width": ("audio_width", "sync_width"),
+    "no_class_heads": ("sync_class_weight",),
+    "no_ema": ("ema_decay",),
+    "drawn_waveform": ("waveform_nets",),
+    "paper_transfer": ("transfer_method",),
 }
 
 
