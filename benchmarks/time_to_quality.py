@@ -56,6 +56,10 @@ LEVERS: dict[str, tuple[str, ...]] = {
     "no_fake_negative": ("sync_fake_weight",),
     "paper_rates": ("lr_g", "lr_d", "lr_s", "sync_weight"),
     "one_width": ("audio_width", "sync_width"),
+    "no_class_heads": ("sync_class_weight",),
+    "no_ema": ("ema_decay",),
+    "drawn_waveform": ("waveform_nets",),
+    "paper_transfer": ("transfer_method",),
 }
 
 
@@ -91,11 +95,16 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     curve: list[dict[str, float]] = []
     t0 = time.perf_counter()
 
-    def report(metrics: dict, _checkpoint: Any) -> None:
+    transfer: dict[str, float] = {}
+
+    def report(metrics: dict, checkpoint: Any) -> None:
         point = {"seconds": time.perf_counter() - t0, "step": int(metrics["step"]),
-                 **{k: float(metrics[k]) for k in ("sync_rate", "sync_kappa", "fid_image") if k in metrics}}
+                 **{k: float(metrics[k]) for k in ("sync_rate", "sync_kappa", "fid_image", "synchronizer_acc_real")
+                    if k in metrics}}
         curve.append(point)
         if reaches(point, job["stop_at"], job["n_classes"]) or point["seconds"] >= job["budget"]:
+            if job.get("transfer_samples") and checkpoint:  # the model where the run stops, outside its timing
+                transfer.update(transfer_at(cfg, checkpoint, job["transfer_samples"]))
             raise _Done
 
     try:
@@ -103,7 +112,30 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     except _Done:
         pass
     return {**{k: job[k] for k in ("name", "rate", "seed")}, "config": to_dict(cfg), "curve": curve,
-            "reached": first_reached(curve, job["targets"], job["n_classes"]), "last": curve[-1] if curve else {}}
+            "reached": first_reached(curve, job["targets"], job["n_classes"]), "last": curve[-1] if curve else {},
+            "transfer": transfer}
+
+
+def transfer_at(cfg: Any, checkpoint: str, n: int) -> dict[str, float]:
+    """Transfer accuracy both ways (and seconds) of the model in ``checkpoint`` on the first ``n`` test
+    pairs, by its own ``transfer_method`` (``SyncGAN.translate``)."""
+    import torch
+
+    from trainables.checkpoint import load_checkpoint
+    from trainables.classifiers import load_classifiers
+    from trainables.data import load_split, read_manifest
+    from trainables.metrics import evaluate_transfer
+    from trainables.registry import build_model, get_trainable
+
+    rng = torch.get_rng_state()  # the run's own stream is not disturbed
+    model = build_model(get_trainable("syncgan"), cfg, read_manifest(cfg.corpus_dir))
+    load_checkpoint(model, checkpoint)
+    torch.set_rng_state(rng)
+    clf_a, clf_b, _ = load_classifiers(cfg.classifier_path)
+    test = load_split(cfg.corpus_dir, "test")
+    n = min(n, len(test))
+    return evaluate_transfer(lambda x, d: model.translate(x, d, seed=cfg.seed), test.images(slice(0, n)),
+                             test.audios(slice(0, n)), torch.from_numpy(test.label[:n]), clf_a, clf_b)
 
 
 def first_reached(curve: list[dict], targets: tuple[float, ...], n_classes: int) -> dict[str, dict | None]:

@@ -403,3 +403,42 @@ def to_waveform(x: np.ndarray, audio: dict, n_iter: int = 32) -> tuple[np.ndarra
         cfg = FoldedWaveConfig(**{k: v for k, v in feats.items() if k in FoldedWaveConfig.__dataclass_fields__})
         return folded_to_audio(x, cfg), cfg.sample_rate
     return None
+
+
+def featurize_like_corpus(path: str, manifest: dict, modality: str) -> np.ndarray:
+    """One file of a user's, featurized exactly as the corpus of ``manifest`` featurizes that modality:
+    float32 [H, W] in [-1, 1]. ``modality`` "image" (any size: center-cropped and resized like the
+    class-folder corpora) or "audio" (any sample rate and length: resampled, then log-mel or a folded
+    window with the corpus's parameters; a second image domain is read as an image). Raises ValueError
+    naming the file when it cannot be read, is silent, or the corpus's representation is unknown."""
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such file")
+    if modality == "image":
+        h, w = manifest["image"]["shape"]
+        return image_to_unit(load_image(path, h) if h == w else _resized(load_image(path, None), h, w))
+    audio = manifest.get("audio", {})
+    rep, feats = audio.get("representation", "log_mel"), audio.get("features", {})
+    if rep == "image":
+        h, w = manifest["audio"]["shape"]
+        return image_to_unit(load_image(path, h) if h == w else _resized(load_image(path, None), h, w))
+    if rep == "log_mel":
+        cfg: LogMelConfig | FoldedWaveConfig = LogMelConfig(**{k: v for k, v in feats.items() if k in LogMelConfig.__dataclass_fields__})
+    elif rep == "folded_waveform":
+        cfg = FoldedWaveConfig(**{k: v for k, v in feats.items() if k in FoldedWaveConfig.__dataclass_fields__})
+    else:
+        raise ValueError(f"{path}: the corpus's audio representation {rep!r} cannot be computed from a file")
+    y, _ = read_wave(path, cfg.sample_rate)
+    peak = float(np.abs(y).max())
+    if not peak >= SILENT_PEAK:
+        raise ValueError(f"{path}: silent clip (peak amplitude {peak:.2g} < {SILENT_PEAK:g}): nothing to translate")
+    if isinstance(cfg, LogMelConfig):
+        return log_mel(y, cfg)
+    return folded_windows(y, cfg, key=str(path))[0]
+
+
+def _resized(image: np.ndarray, h: int, w: int) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).resize((w, h), Image.Resampling.LANCZOS), dtype=np.uint8)

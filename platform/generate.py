@@ -90,8 +90,8 @@ def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device:
     """(trainable name, model with the checkpoint's weights, its config, corpus dir, manifest)."""
     from data_prep.manifest import CorpusDamaged, verify_corpus
     from trainables.config import from_dict
-    from trainables.data import read_manifest, shapes
-    from trainables.registry import get_trainable
+    from trainables.data import read_manifest
+    from trainables.registry import build_model, get_trainable
 
     path, state = read_state(checkpoint)
     # checkpoints name their trainable; older ones are recognised by their config's keys
@@ -113,8 +113,7 @@ def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device:
     except CorpusDamaged as e:  # platform.tune/train repair a corpus they build; here there is nothing to build from
         raise GenerateError(f"{e}; rebuild it with python -m data_prep build {manifest.get('corpus', '<corpus>')} --force "
                             "and the overrides it was built with (platform.tune does so on its next run)") from None
-    shape_a, shape_b = shapes(manifest)
-    model = spec.model_cls(cfg, shape_a, shape_b)
+    model = build_model(spec, cfg, manifest)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:
@@ -199,7 +198,6 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
     import torch
 
     from trainables.data import load_split
-    from trainables.transfer import TransferConfig, transfer
 
     audio = manifest.get("audio", {})
     index: dict[str, Any] = {"pairs": [], "transfer": {}}
@@ -233,10 +231,11 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
     if len(rows) == 0:
         return index
     x_a, x_b = test.images(rows), test.audios(rows)
-    tcfg = TransferConfig(steps=transfer_steps or cfg.transfer_steps, seed=seed)
-    index["transfer_config"] = {"steps": tcfg.steps, "restarts": tcfg.restarts, "batchnorm": tcfg.batchnorm, "seed": seed}
+    steps = cfg.transfer_steps if transfer_steps is None else transfer_steps
+    index["transfer_config"] = {"method": cfg.transfer_method, "steps": steps, "restarts": cfg.transfer_restarts,
+                                "seed": seed}
     for direction, src, real, src_spec in (("image_to_audio", x_a, x_b, False), ("audio_to_image", x_b, x_a, True)):
-        translated, rec = transfer(model, src, "a_to_b" if direction == "image_to_audio" else "b_to_a", tcfg)
+        translated, loss = model.translate(src, "a_to_b" if direction == "image_to_audio" else "b_to_a", steps, seed)
         target = "audio" if direction == "image_to_audio" else "image"
         judged = _judged(clf_b if target == "audio" else clf_a, translated)
         d = out / "transfer" / direction
@@ -245,7 +244,7 @@ def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n:
         for j, row in enumerate(rows):
             label = int(test.label[row])
             item = {"test_row": int(row), "pair_id": int(test.pair_id[row]), "label": label,
-                    "class": _class_name(manifest, "image", label), "recovery_mse": float(rec.loss[j])}
+                    "class": _class_name(manifest, "image", label), "recovery_mse": float(loss[j])}
             if judged is not None:
                 item.update(translated_judged=_class_name(manifest, target, judged[j]), translated_agrees=judged[j] == label)
             item["source"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_source.png', src[j], spectrogram=src_spec)}"
@@ -302,6 +301,63 @@ def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: P
     return {"from_audio": {"grid": grid, "items": items}, **({"judges": no_judges} if no_judges else {})}
 
 
+def translate_files(checkpoint: str | Path, sources: list[str], modality: str, out: str | Path | None = None,
+                    corpus: str | Path | None = None, seed: int = 0) -> dict[str, Any]:
+    """A user's own files translated by the model of ``checkpoint``: each sound (``modality`` "audio")
+    into an image, or each image ("image") into the audio column (PNG, and wav where it is sound).
+    Every file is featurized exactly as the corpus featurizes that modality (any sample rate, length or
+    image size: ``data_prep.features.featurize_like_corpus``); the outputs are captioned with what the
+    judges read in the source and in its translation. Written under ``out`` (default:
+    ``translated/`` in the working directory), one folder per file, built aside and renamed into place."""
+    import torch
+
+    from data_prep.features import featurize_like_corpus
+
+    name, model, cfg, corpus_dir, manifest = load_model(checkpoint, corpus)
+    features = [featurize_like_corpus(str(f), manifest, modality) for f in sources]  # every file checked first
+    direction = "b_to_a" if modality == "audio" else "a_to_b"
+    out = Path(out) if out is not None else Path("translated")
+    clf_a, clf_b, no_judges = load_judges(cfg, corpus_dir)
+    clf_src, clf_dst = (clf_b, clf_a) if modality == "audio" else (clf_a, clf_b)
+    names_image, names_audio = _names(manifest)
+    names_src, names_dst = (names_audio, names_image) if modality == "audio" else (names_image, names_audio)
+    model.train()  # as after training (generators with batch statistics; translate calibrates them)
+    index: dict[str, Any] = {"checkpoint": str(Path(checkpoint).resolve()), "trainable": name, "direction": direction,
+                             "items": [], **({"judges": no_judges} if no_judges else {})}
+    out.mkdir(parents=True, exist_ok=True)
+    for source, x in zip(sources, features):
+        x = torch.from_numpy(np.asarray(x, np.float32))[None, None]
+        translated, _ = model.translate(x, direction, seed=seed)
+        read_src, read_dst = _judged(clf_src, x), _judged(clf_dst, translated)
+        item: dict[str, Any] = {"source": str(source)}
+        target = out / Path(source).stem
+        tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+        tmp.mkdir()
+        try:
+            item["source_features"] = write_png(tmp / "source.png", x[0], spectrogram=modality == "audio")
+            item["translated"] = write_png(tmp / ("image.png" if modality == "audio" else "audio.png"), translated[0],
+                                           spectrogram=modality == "image")
+            if modality == "image":
+                wav = write_wav(tmp / "audio.wav", translated[0], manifest.get("audio", {}))
+                if wav:
+                    item["translated_wav"] = wav
+            caption, agree = f"{Path(source).name}", None
+            if read_src is not None:
+                item.update(source_judged=class_name(names_src, read_src[0]), translated_judged=class_name(names_dst, read_dst[0]))
+                agree = read_src[0] == read_dst[0]
+                caption = f"{item['source_judged']} -> {item['translated_judged']}"
+            item["grid"] = write_grid(tmp / "translation.png", [[x[0], translated[0]]],
+                                      [modality == "audio", modality == "image"], [caption], [agree])
+            (tmp / "index.json").write_text(json.dumps(item, indent=2))
+            swap_directory(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        item["out"] = str(target)
+        index["items"].append(item)
+    return index
+
+
 SAMPLES = {"pairs": generate_syncgan, "audio_to_image": generate_audio_to_image}
 """``Trainable.samples`` -> the writer of that kind of samples (the transfer arguments: pairs only)."""
 
@@ -347,12 +403,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the codes and of the test pairs chosen (default: 0)")
     p.add_argument("--corpus", help="corpus directory (default: the checkpoint config's corpus_dir)")
     p.add_argument("--transfer-steps", type=int, help="latent-recovery steps per restart (default: the config's transfer_steps)")
+    own = p.add_mutually_exclusive_group()
+    own.add_argument("--from-audio", nargs="+", metavar="SOUND", help="your own sound file(s), any sample rate and "
+                     "length: each translated into an image (written under --out, default translated/)")
+    own.add_argument("--from-image", nargs="+", metavar="IMAGE", help="your own image file(s), any size: each "
+                     "translated into the audio column (PNG, and wav where it is sound)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    own = args.from_audio or args.from_image
     try:
+        if own:
+            index = translate_files(args.checkpoint, own, "audio" if args.from_audio else "image", args.out,
+                                    args.corpus, args.seed)
+            for item in index["items"]:
+                read = (f": the judges read {item['source_judged']} -> {item['translated_judged']}"
+                        if "source_judged" in item else "")
+                print(f"{item['source']} -> {item['out']}/ ({item['translated']}{', ' + item['translated_wav'] if 'translated_wav' in item else ''}){read}")
+            return 0
         index = generate(args.checkpoint, args.out, args.n, args.seed, args.corpus, args.transfer_steps)
     except (GenerateError, FileNotFoundError, ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)

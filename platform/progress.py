@@ -82,6 +82,8 @@ class StudyProgress(Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial, result: dict, **info) -> None:
         self.out(self.line(self._number(trial), result, time.time() - self.t0), flush=True)
+        if isinstance(result.get("warning"), str):  # a model's one line about itself (e.g. S near chance)
+            self.out(f"trial {self._number(trial)} {result['warning']}", flush=True)
 
     def line(self, number: int, result: dict, elapsed: float) -> str:
         epoch = result.get("epoch", result.get("training_iteration"))

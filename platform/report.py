@@ -8,7 +8,8 @@ and writes ``results/<study>/best/``:
 
 - ``config.json`` and ``config.yaml``: the best trial's number, values, searched params, the
   study's fixed config and the trainable's resolved config (from the checkpoint);
-- ``checkpoint/``: the best trial's best checkpoint (by the objective), copied;
+- ``checkpoint/``: the best trial's reported checkpoint (its last evaluation: the model whose figures
+  Optuna and the summary hold), copied;
 - ``lineage.csv`` (a PBT study): which trial cloned which, at which epoch, with which new settings;
 - ``trials.csv`` and ``report.json``: the table, and an index of everything written;
 - ``plots/``: optimization history, parameter importances, parallel coordinates (and the Pareto
@@ -178,19 +179,18 @@ def objective_names(run_infos: list[dict], n: int, recorded: list[str] | None = 
     return ["value"] if n == 1 else [f"value_{i}" for i in range(n)]
 
 
-def best_checkpoint(tune: TuneTrial, metric: str, maximize: bool) -> Path | None:
-    """The trial's kept checkpoint with the best reported ``metric`` (else its newest checkpoint): a
-    row names its checkpoint by ``checkpoint_path`` (Train's, through Tune) or ``checkpoint_dir_name`` (an
-    in-process trial's own Tune checkpoint, in the trial directory)."""
-    scored = []
-    for row in tune.rows:
+def reported_checkpoint(tune: TuneTrial) -> Path | None:
+    """The checkpoint of the trial's last report that still has one: the model whose metrics are the
+    trial's value in Optuna and in the study's summary (both read a trial's last report). The SyncGAN
+    recipe samples from weight averages (``ema_decay``), so the last evaluation is a settled one, not the
+    luck of where training stopped. A row names its checkpoint by ``checkpoint_path`` (Train's, through
+    Tune) or ``checkpoint_dir_name`` (an in-process trial's own Tune checkpoint, in the trial directory).
+    Falls back to the newest checkpoint on disk."""
+    for row in reversed(tune.rows):
         path = row.get("checkpoint_path") or (str(tune.path / row["checkpoint_dir_name"])
                                               if row.get("checkpoint_dir_name") else None)
-        if path and (Path(path) / "state.pt").is_file() and isinstance(row.get(metric), (int, float)):
-            scored.append((float(row[metric]), row.get("training_iteration", 0), Path(path)))
-    if scored:
-        best = max(scored, key=lambda s: (s[0] if maximize else -s[0], s[1]))
-        return best[2]
+        if path and (Path(path) / "state.pt").is_file():
+            return Path(path)
     on_disk = sorted([*tune.path.glob("train/**/checkpoint_*/state.pt"), *tune.path.glob("checkpoint_*/state.pt")],
                      key=lambda p: (p.stat().st_mtime, str(p)))  # Train's checkpoints; a PBT trial's own
     return on_disk[-1].parent if on_disk else None
@@ -453,7 +453,7 @@ def report(study_name: str, results_root: str | Path = "results", experiment: st
                 "fixed_config": info.get("fixed_config", {}),
                 "experiment": tune.experiment if tune else None, "tune_trial_dir": str(tune.path) if tune else None,
             }
-            ckpt = best_checkpoint(tune, objectives[0], directions[0] == "maximize") if tune else None
+            ckpt = reported_checkpoint(tune) if tune else None
             if ckpt is not None:
                 shutil.copytree(ckpt, tmp / "checkpoint")
                 config["checkpoint_source"] = str(ckpt)

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # espeak-ng, flite, festival + festvox voices: the spoken digits of mnist_spoken (several engines and voices)
-APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts dataset-fashion-mnist make postgresql)  # postgresql: the tests run a real server
+APT_PACKAGES=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts dataset-fashion-mnist make postgresql
+              fluidsynth fluid-soundfont-gm)  # postgresql: the tests run a real server; fluidsynth + FluidR3_GM: instruments_offline
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

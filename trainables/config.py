@@ -23,7 +23,8 @@ class LoopConfig:
     epochs: int = 5
     """>= 1."""
     steps_per_epoch: Optional[int] = None
-    """Cap on steps per epoch (None: one pass over the worker's shard); null or >= 1."""
+    """Steps per epoch (None: one pass over the worker's shard; more than a pass holds repeats it, each
+    pass reshuffled, so evaluations come every N steps whatever the corpus's size); null or >= 1."""
     checkpoint_every_steps: Optional[int] = None
     """Also checkpoint (and evaluate and report) every N training steps, not only at epoch ends; null or >= 1."""
     amp: str = "auto"

@@ -24,6 +24,11 @@ def shapes(manifest: dict) -> tuple[tuple[int, int], tuple[int, int]]:
     return tuple(manifest["image"]["shape"]), tuple(manifest["audio"]["shape"])  # type: ignore[return-value]
 
 
+def class_count(manifest: dict) -> int:
+    """The corpus's number of classes (its manifest's image class names)."""
+    return len(manifest["classes"]["image"])
+
+
 @dataclass
 class PairArrays:
     """A split of the corpus in memory, compact: images uint8 and audio float16, (N, 1, H, W).
@@ -135,13 +140,17 @@ def batches(
     data: PairArrays, batch_size: int, rng: np.random.Generator, semi_rate: float, seed: int,
     steps: int | None = None, device: torch.device | str = "cpu", start: int = 0,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Shuffled full batches (x_image, x_audio, label, labelled) for one epoch.
+    """Shuffled full batches (x_image, x_audio, label, labelled) for one epoch: one pass over ``data``,
+    or ``steps`` batches (passes repeat, each shuffled anew, where ``steps`` is more than one pass holds).
 
     ``start`` skips the epoch's first batches (resuming mid-epoch): the order is the same.
     """
-    order = rng.permutation(len(data))
+    total = num_batches(len(data), batch_size, steps)
+    per_pass = len(data) // batch_size
+    passes = -(-total // per_pass) if per_pass else 0
+    order = np.concatenate([rng.permutation(len(data))[:per_pass * batch_size] for _ in range(passes)] or [np.zeros(0, int)])
     mask = labelled_mask(data.pair_id, semi_rate, seed)
-    for b in range(start, num_batches(len(data), batch_size, steps)):
+    for b in range(start, total):
         i = order[b * batch_size:(b + 1) * batch_size]
         yield (
             data.images(i).to(device),
@@ -152,6 +161,6 @@ def batches(
 
 
 def num_batches(rows: int, batch_size: int, steps: int | None = None) -> int:
-    """Full batches in one epoch over ``rows`` rows, capped at ``steps``."""
+    """Full batches in one epoch over ``rows`` rows: one pass, or ``steps`` (0 where a pass holds no full batch)."""
     n = rows // batch_size
-    return n if steps is None else min(n, steps)
+    return n if steps is None or n == 0 else steps

@@ -18,10 +18,10 @@ import torch
 
 from trainables.checkpoint import Progress, load_checkpoint, save_checkpoint
 from trainables.config import LoopConfig, to_dict
-from trainables.data import PairArrays, batches, labelled_mask, load_split, num_batches, read_manifest, shapes
+from trainables.data import PairArrays, batches, labelled_mask, load_split, num_batches, read_manifest
 from trainables.grad_sync import agreed_min, distributed, replica_divergence
 from trainables.precision import Precision
-from trainables.registry import Trainable, get_trainable
+from trainables.registry import Trainable, build_model, get_trainable
 from trainables.step import AverageGrads
 from trainables.tensorboard_log import TrialWriter
 
@@ -64,9 +64,8 @@ def fit(
     """
     spec = get_trainable(trainable) if isinstance(trainable, str) else trainable
     manifest = read_manifest(cfg.corpus_dir)
-    shape_a, shape_b = shapes(manifest)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
-    model = spec.model_cls(cfg, shape_a, shape_b).to(device)
+    model = build_model(spec, cfg, manifest).to(device)
     model.precision = Precision(cfg.amp, device)
     if train is None:
         train = load_split(cfg.corpus_dir, "train").shard(rank, world)

@@ -36,6 +36,15 @@ TRAINABLES: dict[str, Trainable] = {
 }
 
 
+def build_model(spec: Trainable, cfg: Any, manifest: dict) -> Any:
+    """The model of ``spec`` for ``cfg`` on the corpus of ``manifest``: the model contract is
+    ``model_cls(cfg, image shape, audio shape, n_classes=, audio_representation=)``."""
+    from trainables.data import class_count, shapes
+
+    return spec.model_cls(cfg, *shapes(manifest), n_classes=class_count(manifest),
+                          audio_representation=manifest.get("audio", {}).get("representation", ""))
+
+
 def get_trainable(name: str) -> Trainable:
     try:
         return TRAINABLES[name]

@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from data_prep.corpora import class_folder, fashion_spoken, mnist_fashion, mnist_fsdd, mnist_rotated, mnist_spoken
+from data_prep.corpora import class_folder, class_folder_offline, fashion_spoken, mnist_fashion, mnist_fsdd, mnist_rotated, mnist_spoken
 from data_prep.corpora.class_folder import InstrumentsConfig, ShoesConfig
+from data_prep.corpora.class_folder_offline import InstrumentsOfflineConfig, SoundsOfflineConfig
 from data_prep.corpora.common import (AUDIO_REPRESENTATIONS, DEFAULT_VOICES, DIGIT_CLASSES, FASHION_CLASSES, FSDD_DIR,
                                       MNIST_DIR, Prepared)
 from data_prep.corpora.fashion_spoken import FashionSpokenConfig
@@ -51,6 +52,9 @@ REGISTRY: dict[str, Corpus] = {
     "mnist_rotated": Corpus(MnistRotatedConfig, mnist_rotated.build),
     "instruments": Corpus(InstrumentsConfig, class_folder.build, **_CLASS_FOLDER),
     "shoes": Corpus(ShoesConfig, class_folder.build, **_CLASS_FOLDER),
+    # synthesized from their config (no user folder to watch)
+    "instruments_offline": Corpus(InstrumentsOfflineConfig, class_folder_offline.build),
+    "sounds_offline": Corpus(SoundsOfflineConfig, class_folder_offline.build),
 }
 CORPORA: dict[str, type] = {name: c.config_cls for name, c in REGISTRY.items()}
 """Corpus name -> its config class."""

@@ -233,3 +233,26 @@ def test_a_ten_minute_clip_is_featurized_within_a_memory_ceiling(tmp_path):
     rows = np.load(str(long) + ".npy")
     assert np.array_equal(rows[0].reshape(48, 48), log_mel_batch([read_wave(str(long), 8000)[0]])[0].astype(np.float16))
     assert np.array_equal(rows[5].reshape(48, 48), log_mel_batch([read_wave(str(short[4]), 8000)[0]])[0].astype(np.float16))
+
+
+def test_a_users_file_is_featurized_exactly_as_the_corpus_pipeline_does(tmp_path):
+    """featurize_like_corpus (platform.generate --from-audio/--from-image) computes what the corpus
+    build computes for the same file: resampled, then log-mel with the manifest's parameters; images
+    center-cropped and resized to the corpus's size."""
+    import soundfile
+    from PIL import Image
+
+    from data_prep.features import LogMelConfig, featurize_batch, featurize_like_corpus, image_to_unit, load_image
+
+    rate = 44100
+    t = np.arange(int(1.3 * rate)) / rate
+    wav = tmp_path / "chirp.wav"
+    soundfile.write(str(wav), (0.3 * np.sin(2 * np.pi * (200 + 300 * t) * t)).astype(np.float32), rate)
+    cfg = LogMelConfig(hop_length=100)
+    manifest = {"image": {"shape": [28, 28]}, "audio": {"representation": "log_mel", "features": cfg.to_dict(), "shape": [48, 48]}}
+    pipeline = featurize_batch({"path": np.array([str(wav)]), "audio_id": np.array(["a"])}, cfg)["audio"][0]
+    mine = featurize_like_corpus(str(wav), manifest, "audio")
+    assert mine.shape == (48, 48) and np.allclose(mine.reshape(-1), pipeline.astype(np.float32), atol=2e-3)
+    png = tmp_path / "wide.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 90), dtype=np.uint8)).save(png)
+    assert np.array_equal(featurize_like_corpus(str(png), manifest, "image"), image_to_unit(load_image(str(png), 28)))

@@ -237,3 +237,57 @@ def test_a_truncated_state_pt_is_one_line_naming_it(checkpoints, tmp_path, capsy
     assert out.out == "" and out.err.count("\n") == 1, out.err
     assert out.err.startswith(f"error: {cut / 'state.pt'}: damaged checkpoint file, it does not load (")
     assert not (tmp_path / "o").exists()
+
+
+def _tone(path: Path, rate: int, seconds: float, amplitude: float = 0.5) -> Path:
+    import soundfile
+
+    t = np.arange(int(rate * seconds)) / rate
+    soundfile.write(str(path), (amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
+    return path
+
+
+def test_your_own_sound_and_image_are_translated_and_captioned(checkpoints, tmp_path, capsys):
+    """--from-audio: a wav at another rate and length becomes an image; --from-image: a PNG of another
+    size becomes the audio column (PNG and wav); each output captioned with what the judges read."""
+    import soundfile
+    from PIL import Image
+
+    from platform.generate import main
+
+    wav = _tone(tmp_path / "my tone.wav", 22050, 1.7)
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (45, 70), dtype=np.uint8)).save(tmp_path / "pic.png")
+    out = tmp_path / "translated"
+    assert main(["--checkpoint", str(checkpoints["syncgan"]), "--from-audio", str(wav), "--out", str(out)]) == 0
+    assert "the judges read" in capsys.readouterr().out
+    item = json.loads((out / "my tone" / "index.json").read_text())
+    assert png(out / "my tone" / item["translated"]).shape == (28, 28)
+    assert png(out / "my tone" / item["source_features"]).shape == (48, 48)
+    assert {"source_judged", "translated_judged"} <= set(item) and rgb(out / "my tone" / item["grid"]).ndim == 3
+    assert main(["--checkpoint", str(checkpoints["syncgan"]), "--from-image", str(tmp_path / "pic.png"),
+                 "--out", str(out)]) == 0
+    item = json.loads((out / "pic" / "index.json").read_text())
+    assert png(out / "pic" / item["translated"]).shape == (48, 48)
+    wave, rate = soundfile.read(out / "pic" / item["translated_wav"])
+    assert rate == 8000 and len(wave) > 0
+    # the VAE translates sounds only
+    assert main(["--checkpoint", str(checkpoints["vae"]), "--from-audio", str(wav), "--out", str(tmp_path / "v")]) == 0
+    assert main(["--checkpoint", str(checkpoints["vae"]), "--from-image", str(tmp_path / "pic.png"),
+                 "--out", str(tmp_path / "v")]) == 2
+    assert "from audio only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: _tone(d / "quiet.wav", 8000, 1.0, amplitude=0.0), "silent clip"),
+    (lambda d: (d / "notes.wav").write_text("not a sound") and d / "notes.wav", "unreadable audio"),
+    (lambda d: d / "missing.wav", "no such file"),
+])
+def test_unreadable_or_silent_input_is_one_line_and_writes_nothing(make, message, checkpoints, tmp_path, capsys):
+    from platform.generate import main
+
+    source = make(tmp_path)
+    out = tmp_path / "translated"
+    assert main(["--checkpoint", str(checkpoints["syncgan"]), "--from-audio", str(source), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and source.name in err[0]
+    assert not out.exists() or not any(out.iterdir())

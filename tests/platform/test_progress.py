@@ -30,6 +30,17 @@ def test_lines_put_the_objective_first_and_say_how_each_trial_ended(tmp_path):
     assert lines[4] == "trial 1 finished epoch 12: sync_kappa=0.900" and len(lines) == 5
 
 
+def test_a_models_warning_in_a_report_is_its_own_line_once(tmp_path):
+    lines: list[str] = []
+    p = StudyProgress(["sync_kappa"], ["sync_rate"], [], epochs=3, out=lambda text, flush=False: lines.append(text))
+    a = SimpleNamespace(trial_id="a", config={}, last_result={}, local_path=str(tmp_path / "a"))
+    p.on_trial_result(0, [], a, {"epoch": 1, "sync_kappa": 0.0, "sync_rate": 0.2,
+                                 "warning": "warning: the synchronizer is still near chance after its warm-up"})
+    p.on_trial_result(0, [], a, {"epoch": 2, "sync_kappa": 0.0, "sync_rate": 0.2})
+    assert lines[1] == "trial 0 warning: the synchronizer is still near chance after its warm-up"
+    assert len(lines) == 3 and "warning" not in lines[2]
+
+
 def test_known_harmless_ray_warnings_are_dropped_and_others_kept():
     class Keep(logging.Handler):
         def __init__(self):

@@ -185,24 +185,25 @@ def test_report_replaces_best_atomically(results, capsys):
     assert [p.name for p in results["study_dir"].iterdir() if p.name.startswith(".")] == []
 
 
-def test_best_checkpoint_ranks_by_the_objective_and_skips_deleted(results):
-    from platform.report import TuneTrial, best_checkpoint
+def test_the_reported_checkpoint_is_the_last_reports_and_skips_deleted(results):
+    """best/ holds the model whose figures the summary and Optuna show: the last report's checkpoint,
+    even where an earlier report scored higher."""
+    from platform.report import TuneTrial, reported_checkpoint
 
     c0, c1 = (r["checkpoint_path"] for r in results["rows"])
     rows = [{"sync_rate": 0.8, "training_iteration": 1, "checkpoint_path": c0},
             {"sync_rate": 0.3, "training_iteration": 2, "checkpoint_path": c1}]
     trial = TuneTrial(Path(c0).parents[2], EXPERIMENT, PARAMS["a"], rows)
-    assert best_checkpoint(trial, "sync_rate", maximize=True) == Path(c0)
-    assert best_checkpoint(trial, "sync_rate", maximize=False) == Path(c1)
+    assert reported_checkpoint(trial) == Path(c1)
     # Train keeps num_to_keep checkpoints: a row whose checkpoint is gone is not a candidate
-    gone = [dict(rows[0], checkpoint_path=str(Path(c0).with_name("checkpoint_deleted"))), rows[1]]
-    assert best_checkpoint(TuneTrial(trial.path, EXPERIMENT, PARAMS["a"], gone), "sync_rate", True) == Path(c1)
+    gone = [rows[0], dict(rows[1], checkpoint_path=str(Path(c1).with_name("checkpoint_deleted")))]
+    assert reported_checkpoint(TuneTrial(trial.path, EXPERIMENT, PARAMS["a"], gone)) == Path(c0)
 
 
-def test_best_checkpoint_of_an_in_process_trial_is_named_by_its_rows_checkpoint_dir_name(results, tmp_path):
+def test_reported_checkpoint_of_an_in_process_trial_is_named_by_its_rows_checkpoint_dir_name(results, tmp_path):
     """A trial that trains in its own process keeps Tune's checkpoints in its directory; its rows name them by
     ``checkpoint_dir_name`` (None on a report without a checkpoint)."""
-    from platform.report import TuneTrial, best_checkpoint
+    from platform.report import TuneTrial, reported_checkpoint
 
     trial_dir = tmp_path / "tune_checkpointed_trial_a"
     for i, row in enumerate(results["rows"]):
@@ -211,10 +212,9 @@ def test_best_checkpoint_of_an_in_process_trial_is_named_by_its_rows_checkpoint_
             {"sync_rate": 0.3, "training_iteration": 2, "checkpoint_dir_name": "checkpoint_000001"},
             {"sync_rate": 0.9, "training_iteration": 3, "checkpoint_dir_name": None}]
     trial = TuneTrial(trial_dir, EXPERIMENT, PARAMS["a"], rows)
-    assert best_checkpoint(trial, "sync_rate", maximize=True) == trial_dir / "checkpoint_000000"
-    assert best_checkpoint(trial, "sync_rate", maximize=False) == trial_dir / "checkpoint_000001"
-    shutil.rmtree(trial_dir / "checkpoint_000000")  # Tune keeps keep_checkpoints of them
-    assert best_checkpoint(trial, "sync_rate", maximize=True) == trial_dir / "checkpoint_000001"
+    assert reported_checkpoint(trial) == trial_dir / "checkpoint_000001"
+    shutil.rmtree(trial_dir / "checkpoint_000001")  # Tune keeps keep_checkpoints of them
+    assert reported_checkpoint(trial) == trial_dir / "checkpoint_000000"
 
 
 def test_multi_objective_study_gets_a_pareto_front(tmp_path, capsys):

@@ -50,7 +50,7 @@ def test_bad_studies_are_rejected_naming_the_key(override, message):
     ("search.semi_rate={choice: [0.4, 1.2]}", r"^search\.semi_rate\.choice: choice 1\.2 fails .*semi_rate must lie in \[0, 1\]"),
     ("search.lr_d={uniform: [-0.1, 1e-3]}", r"^search\.lr_d\.uniform: low -0\.1 fails .*lr_d must be > 0"),
     ("search.sync_batch={choice: [pool, fast]}", r"^search\.sync_batch\.choice: choice 'fast' fails .*sync_batch must be one of"),
-    ("search.latent_classes={int: [0, 80]}", r"^search\.latent_classes\.int: high 80 fails .*latent_classes must lie in \[0, z_dim\)"),
+    ("search.latent_classes={int: [0, 80]}", r"^search\.latent_classes\.int: high 80 fails .*latent_classes must be null or lie in \[0, z_dim\)"),
     ("search.lr_g={choice: [1e-3, fast]}", r"^search\.lr_g\.choice: choice 'fast' fails syncgan's own check: lr_g must be a number"),
 ])
 def test_search_values_are_checked_against_the_trainables_own_bounds(override, message):

@@ -37,3 +37,22 @@ def test_ray_dataset_gives_each_rank_its_own_rows(ray_local, tiny_corpus):
     assert ids[0] | ids[1] == set(load_split(tiny_corpus, "train").pair_id.tolist())
     again = arrays_from_shard(ray_dataset(tiny_corpus, "train", blocks=3).iterator(), manifest, 1, 2)
     assert np.array_equal(again.pair_id, shards[1].pair_id) and np.array_equal(again.image, shards[1].image)
+
+
+def test_an_epoch_of_more_steps_than_a_pass_repeats_the_rows_reshuffled(tiny_corpus):
+    """steps_per_epoch beyond one pass (a small class-folder corpus): full batches, every row once per
+    pass, passes in different orders, and a resumed epoch continues the same order."""
+    from trainables.data import batches
+
+    data = load_split(tiny_corpus, "train")  # 200 rows: 12 full batches of 16 a pass
+    first = list(batches(data, 16, np.random.default_rng(5), 1.0, 0, steps=30))
+    assert len(first) == 30 and all(len(b[2]) == 16 for b in first)
+    seen = [first[p * 12:(p + 1) * 12] for p in range(2)]
+    for p in seen:  # within a pass no row comes twice
+        images = torch.cat([b[0] for b in p]).flatten(1)
+        assert len(torch.unique(images, dim=0)) == len(images)
+    assert not torch.equal(seen[0][0][0], seen[1][0][0])  # the second pass is reshuffled
+    resumed = list(batches(data, 16, np.random.default_rng(5), 1.0, 0, steps=30, start=17))
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(resumed, first[17:]))
+    one_pass = list(batches(data, 16, np.random.default_rng(5), 1.0, 0))
+    assert len(one_pass) == 12 and torch.equal(one_pass[0][0], first[0][0])  # the first pass is the plain epoch's

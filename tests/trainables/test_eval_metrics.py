@@ -9,7 +9,7 @@ from trainables.classifiers import ClassifierFeatures, LeNet5, SpectrogramCNN
 from trainables.metrics import (
     audio_to_image_accuracy, evaluate_pairs, evaluate_transfer, fid_kid, transfer_accuracy,
 )
-from trainables.transfer import TransferConfig
+from trainables.transfer import TransferConfig, transfer
 
 N_CLASSES = 10
 
@@ -89,11 +89,18 @@ def test_transfer_accuracy_through_latent_recovery_both_ways():
     x_a, x_b = _bands(labels, 28), _bands(labels, 48, seed=1)
     clf_a, clf_b = BandClassifier(28), BandClassifier(48)
     cfg = TransferConfig(steps=60, lr=0.1, restarts=2, batchnorm="eval")
-    right = evaluate_transfer(Pair(BandGenerator(28), BandGenerator(48), N_CLASSES), x_a, x_b, labels, clf_a, clf_b, cfg)
+
+    def translate(pair):
+        def run(x, direction):
+            out, rec = transfer(pair, x, direction, cfg)
+            return out, rec.loss
+        return run
+
+    right = evaluate_transfer(translate(Pair(BandGenerator(28), BandGenerator(48), N_CLASSES)), x_a, x_b, labels, clf_a, clf_b)
     assert right["transfer_acc_a_to_b"] == 1.0 and right["transfer_acc_b_to_a"] == 1.0
     shifted = torch.roll(torch.arange(N_CLASSES), 1)  # G_b draws class k + 1 where G_a draws k
-    wrong = evaluate_transfer(Pair(BandGenerator(28), BandGenerator(48, permutation=shifted), N_CLASSES),
-                              x_a, x_b, labels, clf_a, clf_b, cfg)
+    wrong = evaluate_transfer(translate(Pair(BandGenerator(28), BandGenerator(48, permutation=shifted), N_CLASSES)),
+                              x_a, x_b, labels, clf_a, clf_b)
     assert wrong["transfer_acc_a_to_b"] == 0.0 and wrong["transfer_acc_b_to_a"] == 0.0
     assert transfer_accuracy(clf_b, x_b, labels) == 1.0
 

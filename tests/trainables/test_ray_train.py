@@ -49,7 +49,8 @@ def test_make_trainer_workers_average_gradients(ray_local, tiny_corpus, tiny_cla
     history = [json.loads(line) for line in (tmp_path / "tb" / "progress.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2]
     assert [h["replica_divergence"] for h in history] == [0.0, 0.0]
-    n_params = sum(p.numel() for p in SyncGAN(SyncGANConfig(**model), (28, 28), (48, 48)).parameters())
+    n_params = sum(p.numel() for p in SyncGAN(SyncGANConfig(**model), (28, 28), (48, 48)).parameters()
+                   if p.requires_grad)  # the weight averages (ema_a/ema_b) are frozen copies, never synced
     assert [h["grad_sync_bytes_per_step"] for h in history] == [4.0 * n_params] * 2  # float32, once each
     assert [h["grad_sync_collectives_per_step"] for h in history] == [3.0, 3.0]  # D, S, G
     assert all(0.0 < h["grad_sync_share"] < 1.0 for h in history)

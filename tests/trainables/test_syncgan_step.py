@@ -38,7 +38,8 @@ def test_one_step_changes_every_parameter_of_every_network(recipe):
     assert unchanged == []
     # every parameter belongs to exactly one optimizer (the reference code's bug: a layer left out)
     in_opts = {id(p) for opt in model.optimizers().values() for g in opt.param_groups for p in g["params"]}
-    assert {id(p) for p in model.parameters()} == in_opts
+    assert {id(p) for p in model.parameters() if p.requires_grad} == in_opts
+    assert {n.split(".")[0] for n, p in model.named_parameters() if not p.requires_grad} <= {"ema_a", "ema_b"}
     for net in ("g_a", "g_b", "d_a", "d_b", "sync"):
         assert any(n.startswith(net + ".") for n, _ in model.named_parameters())
 

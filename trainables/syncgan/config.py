@@ -7,6 +7,12 @@ from typing import Optional
 from trainables.config import LoopConfig, in_range
 
 
+TRANSFER_METHODS = ("recovery", "categories", "synchronizer", "classes")
+"""``transfer_method`` -> (``TransferConfig.starts``, ``TransferConfig.select``)."""
+TRANSFER_SETTINGS = {"recovery": ("prior", "reconstruction"), "categories": ("categories", "reconstruction"),
+                     "synchronizer": ("categories", "synchronizer"), "classes": ("categories", "classes")}
+
+
 @dataclass
 class SyncGANConfig(LoopConfig):
     """SyncGAN's knobs; data, loop and evaluation knobs come from ``LoopConfig``.
@@ -26,6 +32,12 @@ class SyncGANConfig(LoopConfig):
     """Base channel count of the audio networks (G_b, D_b, S's audio extractor); null: ``width``. The
     48x48 audio nets have four stride-2 stages to the image nets' two, so at one width they cost ~8x the
     image nets' FLOPs: a narrower audio side is the cheapest speed-up. Null or >= 1."""
+    waveform_nets: bool = True
+    """On a folded-waveform corpus (audio drawn as a height x values image of dots), G_b, D_b and S's
+    audio extractor work on the values-long 1-D signal the image draws, read back exactly, and G_b's
+    output is drawn the corpus's way (``trainables.representation``): a GAN need not learn to draw
+    one-pixel dots, and the audio networks cost ~1/60 of the 64x128 image's (not in the paper, whose
+    networks take the drawn image: false)."""
     spectral_norm: bool = True
     """Spectral norm in every layer of the discriminators and of the synchronizer."""
     sync_width: Optional[int] = 16
@@ -69,19 +81,60 @@ class SyncGANConfig(LoopConfig):
     asynchronous). ``all`` (not in the paper): one code per row through both generators; the diagonal
     (identical codes) is synchronous, every off-diagonal pairing (distinct codes) asynchronous, weighted
     ``pair_ratio`` and 1 - ``pair_ratio``: the same loss in expectation over batch_size^2 pairs."""
-    latent_classes: int = 10
+    latent_classes: Optional[int] = None
     """A categorical part of the code (not in the paper; InfoGAN's discrete code without its
     mutual-information term): the first ``latent_classes`` of the ``z_dim`` dims hold a one-hot of a
     uniformly drawn category, the rest stay Gaussian. No labels reach the generators: only S's verdict
     ties a category to one class in both modalities, and with a discrete handle there are no
-    in-between codes whose samples the two judges read differently. 0: the paper's Gaussian code. In [0, z_dim)."""
+    in-between codes whose samples the two judges read differently. null (default): one category per
+    class of the corpus (its manifest's class count), so 3, 5 or 20 classes each get their own;
+    0: the paper's Gaussian code. Range: null or [0, z_dim)."""
+    sync_class_weight: float = 1.0
+    """Weight of the synchronizer's class heads (not in the paper): a linear classifier on each of its
+    feature extractors, trained with cross-entropy on the classes of its labelled real pairs beside its
+    synchronous/asynchronous loss. The pair head alone sees only "same class or not"; at initialization
+    its verdict is nearly additive in the two inputs, and an additive verdict cannot predict "same
+    class" better than a constant, so the extractors get no class signal to first order and S can sit
+    at chance for good (measured on 64x64 shapes <-> instrument notes: S_acc_real 0.500 after 900
+    steps). The heads give the extractors class features directly, from the same labelled pairs (the
+    pairing relation within the labelled pool is the class partition). 0: no heads. Range: >= 0."""
+    gen_class_weight: float = 0.0
+    """Weight, within the generators' sync loss, of S's class heads' verdict (not in the paper): the
+    probability that the two halves of a generated pair show one class under the heads, pushed to 1 for
+    identical codes and to 0 for distinct ones. Needs ``sync_class_weight`` > 0. Range: >= 0."""
     sync_warmup_steps: int = 300
     """Synchronizer-only steps on real labelled pairs before the first GAN step (not in the paper):
-    the generators' first sync gradients then come from an S that already tells classes apart. >= 0."""
+    the generators' first sync gradients then come from an S that already tells classes apart.
+    A minimum: the warm-up goes on, ``sync_warmup_check`` steps at a time, until S's balanced accuracy
+    on fresh labelled pairs reaches ``sync_warmup_accuracy`` or ``sync_warmup_max_steps`` are done
+    (then training says so in one line and goes on). 0: no warm-up. Range: >= 0."""
+    sync_warmup_accuracy: float = 0.65
+    """Balanced accuracy (synchronous and asynchronous pairs weighted equally; chance 0.5) on
+    ``4 x batch_size`` freshly drawn labelled pairs at which the warm-up may end. Range: [0.5, 1]."""
+    sync_warmup_max_steps: int = 1500
+    """Most warm-up steps (>= ``sync_warmup_steps``)."""
+    sync_warmup_check: int = 50
+    """Warm-up steps between two checks of S's accuracy after ``sync_warmup_steps``. Range: >= 1."""
+    ema_decay: float = 0.999
+    """Samples, evaluation, transfer and checkpoints' generators are exponential moving averages of the
+    trained generators' weights (the usual GAN practice, not in the paper): decay min(ema_decay,
+    (1 + t) / (10 + t)) at G step t. The average moves less from one evaluation to the next than the
+    trained weights, whose sync rate swings with the adversarial game (0.811 -> 0.457 -> 0.802 over three
+    epochs of one trial). 0: the trained generators themselves. Range: [0, 1)."""
     transfer_samples: int = 200
     """Test pairs translated by latent recovery in the last epoch's evaluation (0: skip); >= 0."""
-    transfer_steps: int = 200
-    """Gradient steps of latent recovery per restart (``trainables.transfer``); >= 1."""
+    transfer_method: str = "classes"
+    """How a sample of one modality is translated into the other (``SyncGAN.translate``,
+    ``trainables.transfer``): ``recovery`` (the paper's latent recovery: random starts, the best
+    reconstruction wins), ``categories`` (starts cover every category of the code, category held),
+    ``synchronizer`` (S's verdict picks the category, recovery the rest of the code) or ``classes``
+    (S's class heads pick it: the category whose outputs they read as the source's class). A code without
+    categories (latent_classes 0) is always recovered the paper's way; ``classes`` without class heads
+    (sync_class_weight 0) is ``synchronizer``."""
+    transfer_steps: int = 30
+    """Gradient steps of latent recovery per restart (``trainables.transfer``); >= 0."""
+    transfer_restarts: int = 2
+    """Starts of latent recovery per sample (``recovery``) or per category; >= 1."""
 
     def validate(self) -> None:
         super().validate()
@@ -91,20 +144,32 @@ class SyncGANConfig(LoopConfig):
         in_range(self, "beta1", 0.0, 1.0, high_open=True)
         for name in ("sync_weight", "sync_fake_weight"):
             in_range(self, name, 0.0)
-        for name in ("z_dim", "width", "transfer_steps"):
+        for name in ("z_dim", "width", "transfer_restarts"):
             in_range(self, name, 1)
+        in_range(self, "transfer_steps", 0)
+        if self.transfer_method not in TRANSFER_METHODS:
+            raise ValueError(f"transfer_method must be one of {', '.join(TRANSFER_METHODS)}, got {self.transfer_method!r}")
+
         for name in ("image_width", "audio_width", "sync_width"):
             in_range(self, name, 1, none_ok=True)
         for name, allowed in (("sync_batch", ("paper", "pool")), ("sync_pairs", ("paper", "all")),
                               ("gen_pairs", ("paper", "all"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        in_range(self, "latent_classes", 0)
-        if not self.latent_classes < self.z_dim:
-            raise ValueError(f"latent_classes must lie in [0, z_dim): got {self.latent_classes!r} with z_dim "
-                             f"{self.z_dim!r} (the categorical part takes latent_classes of the z_dim dims)")
+        in_range(self, "latent_classes", 0, none_ok=True)
+        if self.latent_classes is not None and not self.latent_classes < self.z_dim:
+            raise ValueError(f"latent_classes must be null or lie in [0, z_dim): got {self.latent_classes!r} with "
+                             f"z_dim {self.z_dim!r} (the categorical part takes latent_classes of the z_dim dims)")
         for name in ("sync_warmup_steps", "transfer_samples"):
             in_range(self, name, 0)
+        in_range(self, "sync_warmup_max_steps", self.sync_warmup_steps)
+        in_range(self, "sync_warmup_accuracy", 0.5, 1.0)
+        in_range(self, "sync_warmup_check", 1)
+        in_range(self, "ema_decay", 0.0, 1.0, high_open=True)
+        in_range(self, "sync_class_weight", 0.0)
+        in_range(self, "gen_class_weight", 0.0)
+        if self.gen_class_weight and not self.sync_class_weight:
+            raise ValueError("gen_class_weight > 0 needs the synchronizer's class heads (sync_class_weight > 0)")
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (the synchronizer needs asynchronous pairs)")
 
@@ -114,7 +179,11 @@ PAPER_RECIPE: dict = dict(
     sync_weight=1.0, sync_fake_weight=0.0,      # S sees real pairs only
     sync_batch="paper", sync_pairs="paper",     # the labelled rows of the batch, one async partner each
     gen_pairs="paper", latent_classes=0,        # a pair_ratio split of Gaussian codes
+    sync_class_weight=0.0,                      # S learns from synchronous/asynchronous verdicts only
     sync_warmup_steps=0, audio_width=None,      # no warm-up; one width for every network
+    waveform_nets=False,                        # a folded waveform is seen as the drawn image
+    ema_decay=0.0,                              # samples from the trained generators
+    transfer_method="recovery",                 # latent recovery from random starts (Sec. 2.3)
     sync_width=None,
 )
 """The paper's SyncGAN (Sec. 2, Alg. 1) on this code: ``SyncGANConfig(**PAPER_RECIPE)``, or these

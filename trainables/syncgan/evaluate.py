@@ -13,7 +13,6 @@ from trainables.sample_grid import judged_captions
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
 from trainables.tensorboard_log import TrialWriter
-from trainables.transfer import TransferConfig
 
 
 class SyncGANEvaluator:
@@ -50,24 +49,24 @@ class SyncGANEvaluator:
         out["sync_kappa_soft"] = soft_sync_kappa(prob_a, prob_b)
         # the synchronizer itself: its accuracy on held-out real pairs, and whether its verdict on the
         # generated pairs matches the judges' (low: the generators satisfy S with pairs the judges split)
-        sync = self.model.sync
-        training = sync.training
-        sync.eval()
-        out["synchronizer_acc_real"] = synchronizer_accuracy(sync, self.real_images, self.real_audio, self.real_labels)
-        out["synchronizer_judge_agreement"] = synchronizer_judge_agreement(
-            sync(x_a, x_b), pred_a, pred_b)
-        sync.train(training)
+        verdict = self.model.synchronizer_logits
+        out["synchronizer_acc_real"] = synchronizer_accuracy(verdict, self.real_images, self.real_audio, self.real_labels)
+        out["synchronizer_judge_agreement"] = synchronizer_judge_agreement(verdict(x_a, x_b), pred_a, pred_b)
         fk = fid_kid(self.real_images, x_a, self.clf_a, seed=self.cfg.seed)
         out.update(fid_image=fk["fid"], kid_image=fk["kid"])
         if final and self.cfg.transfer_samples:
             n = min(self.cfg.transfer_samples, len(self.test))
-            with torch.enable_grad():
-                out.update(evaluate_transfer(
-                    self.model, self.test.images(slice(0, n)).to(self.device), self.test.audios(slice(0, n)).to(self.device),
-                    torch.from_numpy(self.test.label[:n]), self.clf_a, self.clf_b,
-                    TransferConfig(steps=self.cfg.transfer_steps, seed=self.cfg.seed)))
+            out.update(evaluate_transfer(
+                lambda x, direction: self.model.translate(x, direction, seed=self.cfg.seed),
+                self.test.images(slice(0, n)).to(self.device), self.test.audios(slice(0, n)).to(self.device),
+                torch.from_numpy(self.test.label[:n]), self.clf_a, self.clf_b))
         out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"],
                    sync_rate_real=self.sync_rate_real)
+        if self.model.warmup_warning:  # once: the report after the warm-up (platform.tune prints it as a line)
+            out["warning"], self.model.warmup_warning = self.model.warmup_warning, None
+        if self.model.warmup_accuracy is not None:
+            out["synchronizer_warmup_acc"] = self.model.warmup_accuracy
+            out["synchronizer_warmup_steps"] = float(self.model.sync_warmup_done)
         bad = [k for k, v in out.items() if isinstance(v, float) and math.isnan(v)]
         if bad:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")

@@ -16,6 +16,7 @@ Per step (the paper's Alg. 1):
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 from typing import Callable, Iterator, Optional
 
@@ -26,6 +27,7 @@ from torch import nn
 
 from trainables.nets import Discriminator, Generator, Synchronizer
 from trainables.precision import Precision
+from trainables.representation import Pixels, representation
 from trainables.step import AverageGrads, bce_to, finite_losses
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.pool import LabelledPool
@@ -66,24 +68,44 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
 class SyncGAN(nn.Module):
     """G_a, D_a (image), G_b, D_b (audio) and the synchronizer S, with their optimizers."""
 
-    def __init__(self, cfg: SyncGANConfig, shape_a: tuple[int, int], shape_b: tuple[int, int]) -> None:
+    def __init__(self, cfg: SyncGANConfig, shape_a: tuple[int, int], shape_b: tuple[int, int],
+                 n_classes: int = 10, audio_representation: str = "") -> None:
         super().__init__()
         cfg.validate()
         self.cfg = cfg
+        self.n_classes = int(n_classes)
+        self.latent_classes = self.n_classes if cfg.latent_classes is None else cfg.latent_classes
+        if not 0 <= self.latent_classes < cfg.z_dim:
+            raise ValueError(f"latent_classes (null: the corpus's {self.n_classes} classes) must be below z_dim "
+                             f"{cfg.z_dim}: set z_dim larger or latent_classes smaller")
         w_a, w_b = cfg.image_width or cfg.width, cfg.audio_width or cfg.width
+        # what the audio networks see: a folded waveform's 1-D signal (waveform_nets), else the corpus's pixels
+        self.view_b = representation(audio_representation, shape_b, cfg.waveform_nets)
+        shape_b = self.view_b.net_shape
         self.g_a = Generator(cfg.z_dim, shape_a, w_a)
         self.g_b = Generator(cfg.z_dim, shape_b, w_b)
         self.d_a = Discriminator(shape_a, w_a, cfg.spectral_norm)
         self.d_b = Discriminator(shape_b, w_b, cfg.spectral_norm)
-        self.sync = Synchronizer(shape_a, shape_b, cfg.sync_width or w_a, cfg.spectral_norm, width_b=cfg.sync_width or w_b)
+        self.sync = Synchronizer(shape_a, shape_b, cfg.sync_width or w_a, cfg.spectral_norm, width_b=cfg.sync_width or w_b,
+                                 n_classes=self.n_classes if cfg.sync_class_weight else 0)
+        # the weight averages the samples come from (``ema_decay``): frozen copies, updated after each G step
+        self.ema_a = copy.deepcopy(self.g_a).requires_grad_(False) if cfg.ema_decay else None
+        self.ema_b = copy.deepcopy(self.g_b).requires_grad_(False) if cfg.ema_decay else None
         betas = (cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam([*self.g_a.parameters(), *self.g_b.parameters()], cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], cfg.lr_d, betas=betas)
         self.opt_s = torch.optim.Adam(self.sync.parameters(), cfg.lr_s, betas=betas)
         self.precision = Precision()  # the training loop sets the device's mode (cfg.amp)
         self.pool: Optional[LabelledPool] = None
-        # synchronizer warm-up steps done: in the state dict, so that a resumed run does not redo them
+        # synchronizer warm-up steps done, and whether the warm-up ended: in the state dict, so that a
+        # resumed run does not redo them
         self.register_buffer("sync_warmup_done", torch.zeros((), dtype=torch.long))
+        self.register_buffer("sync_warmup_ended", torch.zeros((), dtype=torch.bool))
+        self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long))
+        self.warmup_accuracy: Optional[float] = None
+        """S's balanced accuracy on fresh labelled pairs when the warm-up ended (None: not measured)."""
+        self.warmup_warning: Optional[str] = None
+        """The one line saying S is still near chance after its warm-up (the evaluator reports it once)."""
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d, "opt_s": self.opt_s}
@@ -91,14 +113,27 @@ class SyncGAN(nn.Module):
     def bind_train_data(self, images: np.ndarray, audios: np.ndarray, labels: np.ndarray, labelled: np.ndarray,
                         device: torch.device | str) -> None:
         """This rank's training rows and their labelled mask: the pool ``sync_batch: pool`` and the
-        warm-up draw from."""
-        self.pool = LabelledPool(images[labelled], audios[labelled], labels[labelled], device)
+        warm-up draw from (its audio as the networks see it)."""
+        clips = audios[labelled]
+        if not isinstance(self.view_b, Pixels):
+            clips = np.concatenate([self.view_b.to_net(torch.from_numpy(clips[i:i + 4096])).numpy()
+                                    for i in range(0, len(clips), 4096)] or [clips[:0, :, :1]])
+        self.pool = LabelledPool(images[labelled], clips, labels[labelled], device)
+
+    @torch.no_grad()
+    def synchronizer_logits(self, x_image: torch.Tensor, x_audio: torch.Tensor) -> torch.Tensor:
+        """S's verdicts (logit > 0: synchronous) on pairs in the corpus's representation, in eval mode."""
+        training = self.sync.training
+        self.sync.eval()
+        logits = self.sync(x_image, self.view_b.to_net(x_audio))
+        self.sync.train(training)
+        return logits
 
     def sample_z(self, n: int, device: torch.device | str, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """``n`` codes of the prior: N(0, I), its first ``latent_classes`` dims replaced by a one-hot of a
         uniformly drawn category (scaled to the Gaussian part's norm per dim) where that is set."""
         z = torch.randn(n, self.cfg.z_dim, generator=generator).to(device)
-        k = self.cfg.latent_classes
+        k = self.latent_classes
         if k:
             c = torch.randint(k, (n,), generator=generator).to(device)
             z[:, :k] = F.one_hot(c, k).to(z.dtype) * math.sqrt(k)
@@ -112,13 +147,43 @@ class SyncGAN(nn.Module):
         return z_a, z_b, identical
 
     def sync_real_loss(self, x_a: torch.Tensor, x_b: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """S's loss on real pairs (x_a[i], x_b[i]) of one class ``labels[i]`` (``sync_pairs``)."""
-        h_a, h_b = self.sync.embed(x_a, x_b)
+        """S's loss on real pairs (x_a[i], x_b[i]) of one class ``labels[i]`` (``sync_pairs``), plus its
+        class heads' cross-entropy weighted ``sync_class_weight``."""
+        f_a, f_b = self.sync.features(x_a, x_b)
+        h_a, h_b = self.sync.project(f_a, f_b)
         if self.cfg.sync_pairs == "all":
             same = labels[:, None] == labels[None, :]
-            return 2.0 * pairwise_bce(self.sync.score(h_a[:, None], h_b[None]), same)
-        partner = asynchronous_partner(labels)
-        return bce_to(self.sync.score(h_a, h_b), 1.0) + bce_to(self.sync.score(h_a, h_b[partner]), 0.0)
+            loss = 2.0 * pairwise_bce(self.sync.score(h_a[:, None], h_b[None]), same)
+        else:
+            partner = asynchronous_partner(labels)
+            loss = bce_to(self.sync.score(h_a, h_b), 1.0) + bce_to(self.sync.score(h_a, h_b[partner]), 0.0)
+        if self.cfg.sync_class_weight:
+            logits_a, logits_b = self.sync.classify(f_a, f_b)
+            loss = loss + self.cfg.sync_class_weight * (F.cross_entropy(logits_a, labels) + F.cross_entropy(logits_b, labels))
+        return loss
+
+    def class_agreement_loss(self, f_a: torch.Tensor, f_b: torch.Tensor, identical: torch.Tensor) -> torch.Tensor:
+        """The generators' class-head loss: through S's class heads, the probability that G_a(z_i) and
+        G_b(z_j) show one class, sum_c p_a(c | i) p_b(c | j), pushed to 1 for identical codes and to 0 for
+        distinct ones (weighted ``pair_ratio`` and 1 - ``pair_ratio``, as the pair head's loss)."""
+        logits_a, logits_b = self.sync.classify(f_a, f_b)
+        agree = (logits_a.float().softmax(1) @ logits_b.float().softmax(1).T).clamp(1e-6, 1 - 1e-6)
+        return pairwise_bce(torch.logit(agree), identical, self.cfg.pair_ratio)
+
+    @torch.no_grad()
+    def pool_accuracy(self, n: int) -> float:
+        """S's balanced accuracy over every pairing of ``n`` freshly drawn labelled pairs (synchronous
+        and asynchronous pairs weighted equally: 0.5 is chance)."""
+        x_a, x_b, labels = self.pool.sample(n)
+        training = self.sync.training
+        self.sync.eval()
+        h_a, h_b = self.sync.embed(x_a, x_b)
+        verdict = self.sync.score(h_a[:, None], h_b[None]) > 0
+        self.sync.train(training)
+        same = labels[:, None] == labels[None, :]
+        pos = (verdict & same).sum() / same.sum().clamp_min(1)
+        neg = (~verdict & ~same).sum() / (~same).sum().clamp_min(1)
+        return float(0.5 * (pos + neg)) if (~same).any() else float(pos)
 
     def _sync_batch(self, x_a: torch.Tensor, x_b: torch.Tensor, labels: torch.Tensor,
                     labelled: torch.Tensor) -> Optional[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -131,9 +196,31 @@ class SyncGAN(nn.Module):
         return (x_a[idx], x_b[idx], labels[idx]) if idx.numel() >= 2 else None
 
     def warm_up_synchronizer(self, hook: Callable[[torch.optim.Optimizer], None]) -> None:
-        """``sync_warmup_steps`` synchronizer-only steps on batches of the labelled pool."""
-        n = self.cfg.batch_size
-        while int(self.sync_warmup_done) < self.cfg.sync_warmup_steps:
+        """Synchronizer-only steps on batches of the labelled pool: ``sync_warmup_steps``, then
+        ``sync_warmup_check`` at a time until S's balanced accuracy on fresh labelled pairs reaches
+        ``sync_warmup_accuracy`` (at most ``sync_warmup_max_steps``; past that, one line says S is still
+        near chance and what to look at, and training goes on). Every data-parallel rank takes the same
+        number of steps: the accuracy decided on is the mean over ranks where a process group runs."""
+        cfg, n = self.cfg, self.cfg.batch_size
+        if cfg.sync_warmup_steps == 0:
+            self.sync_warmup_ended.fill_(True)
+        while not bool(self.sync_warmup_ended):
+            done = int(self.sync_warmup_done)
+            if done >= cfg.sync_warmup_steps and (done - cfg.sync_warmup_steps) % cfg.sync_warmup_check == 0:
+                usable = self.pool is not None and self.pool.usable
+                acc = self._agreed(self.pool_accuracy(4 * n) if usable else 1.0)
+                if acc >= cfg.sync_warmup_accuracy or done >= cfg.sync_warmup_max_steps:
+                    self.warmup_accuracy = acc if usable else None
+                    self.sync_warmup_ended.fill_(True)
+                    if usable and acc < cfg.sync_warmup_accuracy:
+                        self.warmup_warning = (
+                            f"warning: the synchronizer is still near chance after its warm-up ({done} steps: balanced "
+                            f"accuracy {acc:.3f} on real labelled pairs, chance 0.5), so its verdicts tell the "
+                            f"generators little; look at the labelled pairs ({len(self.pool)} at semi_rate "
+                            f"{cfg.semi_rate}), whether the judges tell the classes apart (their test accuracy), "
+                            f"lr_s ({cfg.lr_s:g}) and sync_class_weight ({cfg.sync_class_weight:g})")
+                        print(self.warmup_warning, flush=True)
+                    break
             self.opt_s.zero_grad(set_to_none=True)
             if self.pool is not None and self.pool.usable:
                 with self.precision.autocast():
@@ -146,6 +233,17 @@ class SyncGAN(nn.Module):
             self.precision.step(self.opt_s)
             self.precision.update()
             self.sync_warmup_done += 1
+
+    @staticmethod
+    def _agreed(value: float) -> float:
+        """``value`` as every data-parallel rank sees it: the mean over ranks where a process group runs."""
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            t = torch.tensor([value], dtype=torch.float64)
+            dist.all_reduce(t)
+            return float(t) / dist.get_world_size()
+        return value
 
     def train_step(
         self,
@@ -162,10 +260,11 @@ class SyncGAN(nn.Module):
         are scaled by its grad scaler (``amp``). Returns the losses as floats.
         """
         n, dev = x_image.shape[0], x_image.device
+        x_audio = self.view_b.to_net(x_audio)
         hook = average_grads or (lambda m: None)
         amp = self.precision
         out: dict[str, float] = {}
-        if int(self.sync_warmup_done) < self.cfg.sync_warmup_steps:
+        if not bool(self.sync_warmup_ended):
             self.warm_up_synchronizer(hook)
 
         # 1. discriminators
@@ -206,9 +305,12 @@ class SyncGAN(nn.Module):
             if self.cfg.gen_pairs == "all":
                 z = self.sample_z(n, dev)
                 gen_a, gen_b = self.g_a(z), self.g_b(z)
-                h_a, h_b = self.sync.embed(gen_a, gen_b)
+                f_a, f_b = self.sync.features(gen_a, gen_b)
+                h_a, h_b = self.sync.project(f_a, f_b)
                 identical = torch.eye(n, dtype=torch.bool, device=dev)
                 sync_loss = pairwise_bce(self.sync.score(h_a[:, None], h_b[None]), identical, self.cfg.pair_ratio)
+                if self.cfg.gen_class_weight:
+                    sync_loss = sync_loss + self.cfg.gen_class_weight * self.class_agreement_loss(f_a, f_b, identical)
             else:
                 z_a, z_b, identical = self.latent_pairs(n, dev)
                 gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
@@ -220,13 +322,54 @@ class SyncGAN(nn.Module):
         hook(self.opt_g)
         amp.step(self.opt_g)
         amp.update()
+        self.update_averages()
         return out
+
+    def translate(self, x: torch.Tensor, direction: str, steps: Optional[int] = None, seed: int = 0
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Samples x of one modality (corpus representation) -> (the other modality's samples, the
+        reconstruction error of each recovered code): ``direction`` "a_to_b" (image -> audio) or "b_to_a",
+        by ``transfer_method`` (``steps``: instead of ``transfer_steps``). The model is left as it was."""
+        from trainables.syncgan.config import TRANSFER_SETTINGS
+        from trainables.transfer import TransferConfig, transfer
+
+        method = self.cfg.transfer_method if self.latent_classes else "recovery"
+        if method == "classes" and self.sync.classes_a is None:
+            method = "synchronizer"
+        starts, select = TRANSFER_SETTINGS[method]
+        tcfg = TransferConfig(steps=self.cfg.transfer_steps if steps is None else steps,
+                              restarts=self.cfg.transfer_restarts, starts=starts, select=select, seed=seed)
+        with torch.enable_grad():
+            out, rec = transfer(self, x, direction, tcfg)
+        return out, rec.loss
+
+    def generators(self) -> tuple[nn.Module, nn.Module]:
+        """The generators samples come from: the weight averages where ``ema_decay`` keeps them, else
+        the trained ones (in the networks' own space: ``view_b`` draws G_b's output the corpus's way)."""
+        return (self.ema_a, self.ema_b) if self.ema_a is not None else (self.g_a, self.g_b)
+
+    @torch.no_grad()
+    def update_averages(self) -> None:
+        """One step of the generators' exponential moving average: decay min(ema_decay, (1 + t) / (10 + t))
+        at G step t (an average over the steps so far early on, as TensorFlow's ExponentialMovingAverage
+        with num_updates), BatchNorm buffers copied."""
+        if self.ema_a is None:
+            return
+        self.ema_steps += 1
+        t = float(self.ema_steps)
+        decay = min(self.cfg.ema_decay, (1.0 + t) / (10.0 + t))
+        for ema, net in ((self.ema_a, self.g_a), (self.ema_b, self.g_b)):
+            for e, p in zip(ema.parameters(), net.parameters()):
+                e.lerp_(p.detach(), 1.0 - decay)
+            for e, b in zip(ema.buffers(), net.buffers()):
+                e.copy_(b)
 
     @torch.no_grad()
     def generate(self, z_a: torch.Tensor, z_b: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """G_a(z_a), G_b(z_b or z_a), without gradients.
+        """G_a(z_a), G_b(z_b or z_a) in the corpus's representations, without gradients.
 
         Batch statistics are used, as in training (DCGAN practice): the running averages of a
         generator that changes every step describe none of its recent states.
         """
-        return self.g_a(z_a), self.g_b(z_a if z_b is None else z_b)
+        g_a, g_b = self.generators()
+        return g_a(z_a), self.view_b.from_net(g_b(z_a if z_b is None else z_b))

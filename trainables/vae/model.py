@@ -101,6 +101,14 @@ class AudioToImage(nn.Module):
                 for i in range(0, len(x_audio), batch_size)
             ])
 
+    def translate(self, x: torch.Tensor, direction: str, steps: int | None = None, seed: int = 0  # noqa: ARG002
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The model contract's translation: "b_to_a" (audio -> image, ``images_from_audio``) only;
+        returns (images, zeros: no code is recovered)."""
+        if direction != "b_to_a":
+            raise ValueError(f"{type(self).__name__} generates images from audio only (direction b_to_a), not {direction!r}")
+        return self.images_from_audio(x), torch.zeros(len(x))
+
     def _vae_terms(self, x_image, x_audio, labelled) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(decoder logits, RL, KL) for a batch (train mode)."""
         z, mu, logvar = self.encode(x_audio)
@@ -112,7 +120,8 @@ class AudioToImage(nn.Module):
 class VAE(AudioToImage):
     """The slides' audio-to-image VAE; see the module docstring for the loss."""
 
-    def __init__(self, cfg: VAEConfig, shape_image: tuple[int, int], shape_audio: tuple[int, int]) -> None:
+    def __init__(self, cfg: VAEConfig, shape_image: tuple[int, int], shape_audio: tuple[int, int],
+                 n_classes: int = 10, audio_representation: str = "") -> None:  # noqa: ARG002 (the model contract)
         super().__init__(cfg)
         self.encoder = FCAudioEncoder(shape_audio, cfg.z_dim, cfg.width, cfg.fc_width, cfg.conv_stages)
         self.decoder = FCImageDecoder(shape_image, cfg.z_dim, cfg.width, cfg.fc_width, cfg.conv_stages)
@@ -158,7 +167,8 @@ class VAE(AudioToImage):
 class VAEGAN(AudioToImage):
     """The slides' all-convolutional VAE-GAN; see the module docstring for the losses."""
 
-    def __init__(self, cfg: VAEGANConfig, shape_image: tuple[int, int], shape_audio: tuple[int, int]) -> None:
+    def __init__(self, cfg: VAEGANConfig, shape_image: tuple[int, int], shape_audio: tuple[int, int],
+                 n_classes: int = 10, audio_representation: str = "") -> None:  # noqa: ARG002 (the model contract)
         super().__init__(cfg)
         self.encoder = ConvAudioEncoder(shape_audio, cfg.z_dim, cfg.width, cfg.conv_stages)
         self.decoder = ConvImageDecoder(shape_image, cfg.z_dim, cfg.width, cfg.conv_stages)
