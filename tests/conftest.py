@@ -9,6 +9,8 @@ import pytest
 os.environ.pop("RAY_ADDRESS", None)
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
+pytest_plugins = ["hang_watchdog"]  # a test that hangs ends the session with its stacks (tests/hang_watchdog.py)
+
 
 @pytest.fixture(scope="session")
 def ray_local():
