@@ -175,6 +175,20 @@ def last_line(rows: list[dict]) -> str:
     return f"worst_ceiling_ratio={worst:.3f} transfer_min={transfer:.3f}"
 
 
+def merged(metas: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of this benchmark as one: their runs and corpora together, their commands one after
+    another; seeds, rates and wall time over all of them."""
+    out = dict(metas[0])
+    for m in metas[1:]:
+        out["runs"] = [*out["runs"], *m["runs"]]
+        out["corpora"] = {**out["corpora"], **m["corpora"]}
+        out["command"] = f"{out['command']}; {m['command']}"
+        out["seeds"] = sorted({*out["seeds"], *m["seeds"]})
+        out["rates"] = sorted({*out["rates"], *m["rates"]}, reverse=True)
+        out["wall_minutes"] = out.get("wall_minutes", 0) + m.get("wall_minutes", 0)
+    return out
+
+
 def main() -> None:
     import xmodal_cli
 
@@ -194,10 +208,11 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2, help="runs at once (one core each)")
     ap.add_argument("--data", default=str(ROOT / "data"))
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "generalization.md")
-    ap.add_argument("--from-json", type=Path, metavar="JSON", help="no runs: the report again from an earlier JSON")
+    ap.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
+                    help="no runs: the report again from earlier JSONs (several: their runs together, each command kept)")
     args = ap.parse_args()
     if args.from_json:
-        meta = json.loads(args.from_json.read_text())
+        meta = merged([json.loads(p.read_text()) for p in args.from_json])
         print(write_report(args.out, summarize(meta["runs"], meta["corpora"]), meta["corpora"], meta))
         return
 
