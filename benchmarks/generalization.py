@@ -10,10 +10,10 @@ and the model it stops with translates ``--transfer-samples`` test pairs both wa
 
     .venv/bin/python benchmarks/generalization.py                       # the four corpora of issue 32, 3 seeds
     .venv/bin/python benchmarks/generalization.py --corpora "sounds_offline:audio=log_mel" --rates 1.0
-    .venv/bin/python benchmarks/generalization.py --from-json docs/generalization.json
+    .venv/bin/python benchmarks/generalization.py --from-json docs/results/generalization.json
 
 A corpus is ``name`` or ``name:key=value;key=value`` (corpus config overrides, YAML values). Writes
-``docs/generalization.md`` (a table per corpus and rate: seconds to 0.9 x ceiling, best sync rate and
+``docs/results/generalization.md`` (a table per corpus and rate: seconds to 0.9 x ceiling, best sync rate and
 its ratio to the ceiling, transfer both ways, median and range over seeds), a PNG of the ratios and a
 JSON with every curve, the resolved configs, versions and git commit.
 
@@ -207,7 +207,7 @@ def main() -> None:
                     help="SyncGANConfig override for every run (a contender against the defaults)")
     ap.add_argument("--parallel", type=int, default=2, help="runs at once (one core each)")
     ap.add_argument("--data", default=str(ROOT / "data"))
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "generalization.md")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "generalization.md")
     ap.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
                     help="no runs: the report again from earlier JSONs (several: their runs together, each command kept)")
     args = ap.parse_args()
