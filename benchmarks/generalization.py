@@ -10,15 +10,15 @@ and the model it stops with translates ``--transfer-samples`` test pairs both wa
 
     .venv/bin/python benchmarks/generalization.py                       # the four corpora of issue 32, 3 seeds
     .venv/bin/python benchmarks/generalization.py --corpora "sounds_offline:audio=log_mel" --rates 1.0
-    .venv/bin/python benchmarks/generalization.py --from-json docs/generalization.json
+    .venv/bin/python benchmarks/generalization.py --from-json docs/results/generalization.json
 
 A corpus is ``name`` or ``name:key=value;key=value`` (corpus config overrides, YAML values). Writes
-``docs/generalization.md`` (a table per corpus and rate: seconds to 0.9 x ceiling, best sync rate and
+``docs/results/generalization.md`` (a table per corpus and rate: seconds to 0.9 x ceiling, best sync rate and
 its ratio to the ceiling, transfer both ways, median and range over seeds), a PNG of the ratios and a
 JSON with every curve, the resolved configs, versions and git commit.
 
 Last line: ``worst_ceiling_ratio=<the smallest, over corpora and rates, of the median over seeds of
-best sync rate / ceiling> transfer_min=<the smallest median transfer accuracy of any direction>``.
+best credited sync rate / ceiling> transfer_min=<the smallest median transfer accuracy of any direction>``.
 """
 from __future__ import annotations
 
@@ -73,6 +73,14 @@ def prepare(spec: str, data: Path) -> dict[str, Any]:
             "audio": manifest["audio"].get("representation"), "train_pairs": manifest["splits"]["train"]["rows"]}
 
 
+def credited(point: dict[str, float], n_classes: int) -> float:
+    """The highest sync rate this evaluation reaches by ``time_to_quality.reaches``: its sync rate, capped
+    by the rate that its chance-corrected agreement would give with even class coverage (a collapse onto
+    a few classes scores its kappa's worth, not its raw agreement)."""
+    chance = 1.0 / n_classes
+    return min(point["sync_rate"], chance + point.get("sync_kappa", -1.0) * (1 - chance))
+
+
 def summarize(runs: list[dict], corpora: dict[str, dict]) -> list[dict[str, Any]]:
     """One row per (corpus, rate): medians and ranges over seeds."""
     rows = []
@@ -82,8 +90,7 @@ def summarize(runs: list[dict], corpora: dict[str, dict]) -> list[dict[str, Any]
             group = [r for r in runs if r["corpus"] == spec and r["rate"] == rate]
             hit = [next((p["seconds"] for p in r["curve"] if reaches(p, target, info["n_classes"])), math.inf)
                    for r in group]
-            best = [max((p["sync_rate"] for p in r["curve"] if reaches(p, p["sync_rate"], info["n_classes"])), default=0.0)
-                    for r in group]
+            best = [max((credited(p, info["n_classes"]) for p in r["curve"]), default=0.0) for r in group]
             ratio = [b / info["ceiling"] for b in best]
             row = {"corpus": spec, "rate": rate, "seeds": [r["seed"] for r in group], "target": target,
                    "seconds": _stat(hit), "hits": sum(math.isfinite(h) for h in hit), "best": _stat(best),
@@ -144,7 +151,7 @@ def write_report(path: Path, rows: list[dict], corpora: dict[str, dict], meta: d
     for spec, c in corpora.items():
         lines.append(f"| `{spec}` | {c['n_classes']} | {c['shapes'][0]}, {c['shapes'][1]} ({c['audio']}) | "
                      f"{c['judges']['image']:.3f}, {c['judges']['audio']:.3f} | {c['ceiling']:.3f} |")
-    lines += ["", "| corpus | rate | s to 0.9 x ceiling (hits) | best sync rate | best / ceiling | transfer image->audio "
+    lines += ["", "| corpus | rate | s to 0.9 x ceiling (hits) | best sync rate (κ-credited) | best / ceiling | transfer image->audio "
               "| transfer audio->image | transfer s (both ways) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         secs = r["transfer_seconds_a_to_b"][0] + r["transfer_seconds_b_to_a"][0]
@@ -168,6 +175,20 @@ def last_line(rows: list[dict]) -> str:
     return f"worst_ceiling_ratio={worst:.3f} transfer_min={transfer:.3f}"
 
 
+def merged(metas: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of this benchmark as one: their runs and corpora together, their commands one after
+    another; seeds, rates and wall time over all of them."""
+    out = dict(metas[0])
+    for m in metas[1:]:
+        out["runs"] = [*out["runs"], *m["runs"]]
+        out["corpora"] = {**out["corpora"], **m["corpora"]}
+        out["command"] = f"{out['command']}; {m['command']}"
+        out["seeds"] = sorted({*out["seeds"], *m["seeds"]})
+        out["rates"] = sorted({*out["rates"], *m["rates"]}, reverse=True)
+        out["wall_minutes"] = out.get("wall_minutes", 0) + m.get("wall_minutes", 0)
+    return out
+
+
 def main() -> None:
     import xmodal_cli
 
@@ -186,11 +207,12 @@ def main() -> None:
                     help="SyncGANConfig override for every run (a contender against the defaults)")
     ap.add_argument("--parallel", type=int, default=2, help="runs at once (one core each)")
     ap.add_argument("--data", default=str(ROOT / "data"))
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "generalization.md")
-    ap.add_argument("--from-json", type=Path, metavar="JSON", help="no runs: the report again from an earlier JSON")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "generalization.md")
+    ap.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
+                    help="no runs: the report again from earlier JSONs (several: their runs together, each command kept)")
     args = ap.parse_args()
     if args.from_json:
-        meta = json.loads(args.from_json.read_text())
+        meta = merged([json.loads(p.read_text()) for p in args.from_json])
         print(write_report(args.out, summarize(meta["runs"], meta["corpora"]), meta["corpora"], meta))
         return
 

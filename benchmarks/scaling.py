@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 import xmodal_cli  # noqa: E402  (run as a script: `platform` is the stdlib's until this loads ours)
 
 xmodal_cli.load_platform_package()
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from step_cost import matmul_gflops  # noqa: E402  (the machine's figure, as step_cost.py measures it)
 
 MODELS: dict[str, dict[str, Any]] = {
     "syncgan": {"sync_warmup_steps": 0, "transfer_samples": 0},
@@ -117,18 +119,6 @@ def param_count(model: str, config: dict, corpus: Path) -> int:
     spec = get_trainable(model)
     cfg = from_dict(spec.config_cls, config)
     return sum(p.numel() for p in spec.model_cls(cfg, *shapes(read_manifest(corpus))).parameters())
-
-
-def matmul_gflops(n: int = 1024, reps: int = 20) -> float:
-    import torch
-
-    torch.set_num_threads(1)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
 
 
 def _free_port() -> int:
@@ -218,7 +208,7 @@ def main() -> int:
     cores = os.cpu_count() or 2
     init_ray(num_cpus=max(cores, *args.workers), log_to_driver=False)  # 4 workers at 1 CPU on 2 cores: oversubscribed
     params = {m: param_count(m, {**base_config(args, corpus, clf), **MODELS[m]}, corpus) for m in args.models}
-    print(f"machine: {cores} cores, 1-thread matmul {matmul_gflops():.0f} GFLOP/s, torch {torch.__version__}, "
+    print(f"machine: {cores} cores, 1-thread matmul {matmul_gflops(1):.0f} GFLOP/s, torch {torch.__version__}, "
           f"ray {ray.__version__}; corpus {corpus.name}, batch {args.batch_size} a worker, {args.epochs} epochs of "
           f"<= {args.steps} steps; parameters {params}", flush=True)
     rows = measure(args, corpus, clf, cases, 1.0, storage)

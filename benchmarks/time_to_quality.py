@@ -4,7 +4,7 @@ For each configuration, semi-supervised rate and seed, one plain-PyTorch run (``
 no Ray) on one core with one torch thread, evaluated every ``--eval-every`` steps with the corpus's
 judges (evaluation time counts); two runs at a time, one per core. A run ends at ``--stop-at`` or
 its wall budget. Records the steps and seconds to each sync-rate target, the curve, and the last value;
-writes ``docs/time_to_quality.md`` (table + PNG of sync rate against seconds, median over seeds per
+writes ``docs/results/time_to_quality.md`` (table + PNG of sync rate against seconds, median over seeds per
 configuration and rate) and a JSON beside it with the resolved configs, versions and git commit.
 
     .venv/bin/python benchmarks/time_to_quality.py                     # mnist_spoken, seeds 0 1 2
@@ -291,7 +291,7 @@ def main() -> None:
     ap.add_argument("--config-set", action="append", default=[], metavar="KEY=VALUE",
                     help="a SyncGANConfig key for every configuration (YAML value), e.g. batch_size=128")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (runs share the device)")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "time_to_quality.md")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "time_to_quality.md")
     ap.add_argument("--from-json", type=Path, metavar="JSON",
                     help="no runs: write the report again from the JSON an earlier run wrote beside it")
     args = ap.parse_args()

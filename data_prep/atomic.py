@@ -72,3 +72,18 @@ def swap_directory(new: str | Path, target: str | Path) -> None:
         os.replace(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def staged_directory(target: str | Path) -> Iterator[Path]:
+    """A new temporary directory beside ``target`` to fill; put in ``target``'s place when the block ends
+    (``swap_directory``), removed if it raises (``target`` is then untouched)."""
+    target = Path(target)
+    tmp = _beside(target, "tmp")
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        swap_directory(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

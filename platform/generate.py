@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from data_prep.atomic import swap_directory
+from data_prep.atomic import staged_directory
 from trainables.sample_grid import class_name, judged_captions, to_uint8, translation_captions
 
 STATE_FILE = "state.pt"  # trainables.checkpoint.STATE_FILE
@@ -331,9 +329,7 @@ def translate_files(checkpoint: str | Path, sources: list[str], modality: str, o
         read_src, read_dst = _judged(clf_src, x), _judged(clf_dst, translated)
         item: dict[str, Any] = {"source": str(source)}
         target = out / Path(source).stem
-        tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-        tmp.mkdir()
-        try:
+        with staged_directory(target) as tmp:
             item["source_features"] = write_png(tmp / "source.png", x[0], spectrogram=modality == "audio")
             item["translated"] = write_png(tmp / ("image.png" if modality == "audio" else "audio.png"), translated[0],
                                            spectrogram=modality == "image")
@@ -349,10 +345,6 @@ def translate_files(checkpoint: str | Path, sources: list[str], modality: str, o
             item["grid"] = write_grid(tmp / "translation.png", [[x[0], translated[0]]],
                                       [modality == "audio", modality == "image"], [caption], [agree])
             (tmp / "index.json").write_text(json.dumps(item, indent=2))
-            swap_directory(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         item["out"] = str(target)
         index["items"].append(item)
     return index
@@ -375,10 +367,8 @@ def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16,
     ckpt_dir = ckpt_dir.parent if ckpt_dir.name == STATE_FILE else ckpt_dir
     out = Path(out) if out is not None else ckpt_dir.resolve().parent / "generated"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
     torch.manual_seed(seed)
-    try:
+    with staged_directory(out) as tmp:
         index: dict[str, Any] = {"checkpoint": str(ckpt_dir.resolve()), "trainable": name, "corpus_dir": str(corpus_dir),
                                  "corpus": manifest.get("corpus"), "n": n, "seed": seed}
         from trainables.registry import get_trainable
@@ -387,10 +377,6 @@ def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16,
         index.update(write(model, cfg, corpus_dir, manifest, tmp, n, seed, transfer_steps, transfer_n))
         index["wav_written"] = any(p.suffix == ".wav" for p in tmp.rglob("*.wav"))
         (tmp / "index.json").write_text(json.dumps(index, indent=2))
-        swap_directory(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     index["out"] = str(out)
     return index
 

@@ -49,7 +49,13 @@ def quiet_ray() -> None:
 
 
 def _fmt(v: Any) -> str:
+    """A metric: three decimals."""
     return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _setting(v: Any) -> str:
+    """A searched setting: four significant digits (a learning rate of 2e-4 is not 0.000)."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _elapsed(seconds: float) -> str:
@@ -77,7 +83,7 @@ class StudyProgress(Callback):
         return self.numbers.setdefault(trial.trial_id, len(self.numbers))
 
     def on_trial_start(self, iteration: int, trials: list, trial, **info) -> None:
-        values = ", ".join(f"{k}={_fmt(trial.config[k])}" for k in self.searched if k in trial.config)
+        values = ", ".join(f"{k}={_setting(trial.config[k])}" for k in self.searched if k in trial.config)
         self.out(f"trial {self._number(trial)} started: {values}  [{_elapsed(time.time() - self.t0)}]", flush=True)
 
     def on_trial_result(self, iteration: int, trials: list, trial, result: dict, **info) -> None:

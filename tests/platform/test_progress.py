@@ -12,7 +12,7 @@ def test_lines_put_the_objective_first_and_say_how_each_trial_ended(tmp_path):
     lines: list[str] = []
     p = StudyProgress(["sync_kappa"], ["sync_rate", "sync_kappa", "fid_image"], ["lr_g", "semi_rate"], epochs=12,
                       out=lambda text, flush=False: lines.append(text))
-    a = SimpleNamespace(trial_id="a", config={"lr_g": 0.001, "semi_rate": 0.4, "epochs": 12}, last_result={},
+    a = SimpleNamespace(trial_id="a", config={"lr_g": 2e-4, "semi_rate": 0.4, "epochs": 12}, last_result={},
                         local_path=str(tmp_path / "a"))
     b = SimpleNamespace(trial_id="b", config={"lr_g": 0.0005, "semi_rate": 1.0}, last_result={}, local_path=str(tmp_path / "b"))
     p.on_trial_start(0, [], a)
@@ -23,7 +23,7 @@ def test_lines_put_the_objective_first_and_say_how_each_trial_ended(tmp_path):
     b.last_result = {"epoch": 12, "sync_kappa": 0.9}
     p.on_trial_complete(0, [], b)
 
-    assert lines[0].startswith("trial 0 started: lr_g=0.001, semi_rate=0.400")
+    assert lines[0].startswith("trial 0 started: lr_g=0.0002, semi_rate=0.4")  # settings: 4 significant digits
     assert lines[2].startswith("trial 1 epoch 4/12  sync_kappa=0.712 | sync_rate=0.780 fid_image=12.500  [")
     assert "loss_s" not in lines[2] and lines[2].count("sync_kappa") == 1
     assert lines[3] == "trial 0 stopped by the scheduler at epoch 6: sync_kappa=0.200"

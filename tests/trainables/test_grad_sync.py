@@ -68,8 +68,9 @@ def _rank(rank: int, store: str, out: dict) -> None:
 
 
 def test_both_modes_average_like_one_process_on_the_whole_batch(tmp_path):
-    # a spawned manager: a forked one would copy this process's Ray connection (the session's Ray may run by
-    # now) and its gRPC threads, which fork does not support
+    # a spawned manager: a forked one copies this process's Ray connection (the session's Ray runs by now) and
+    # its gRPC threads; twice in three runs the next Ray Train run of the session then hung on a GCS call that
+    # never returned (CI's 90-minute timeout), never with a spawned one
     with mp.get_context("spawn").Manager() as manager:
         out = manager.dict()
         mp.spawn(_rank, args=(str(tmp_path / "store"), out), nprocs=2, join=True)

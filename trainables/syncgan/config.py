@@ -18,7 +18,7 @@ class SyncGANConfig(LoopConfig):
     """SyncGAN's knobs; data, loop and evaluation knobs come from ``LoopConfig``.
 
     The defaults are the recipe measured fastest to a high sync rate on 2 CPU cores
-    (benchmarks/time_to_quality.py, docs/time_to_quality.md). ``PAPER_RECIPE`` below turns every
+    (benchmarks/time_to_quality.py, docs/results/time_to_quality.md). ``PAPER_RECIPE`` below turns every
     departure from the paper's method back off.
     """
 
