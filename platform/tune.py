@@ -25,6 +25,14 @@ from platform.study import Study, StudyError, add_study_arguments, load_study
 from trainables.config import to_dict
 
 
+LOCAL_SNAPSHOT_SECONDS = 2
+"""Seconds between snapshots of a local experiment's Tune state (Tune's own default: at least 10, longer as
+snapshots grow). An in-process trial reaches its first checkpoint within seconds; a driver killed before
+the next snapshot left it out of the state, and ``--resume`` started its Optuna trial again from scratch
+in a new directory instead of continuing it. A local snapshot of a small study takes milliseconds; remote
+results keep Tune's default (each snapshot is an upload). ``TUNE_GLOBAL_CHECKPOINT_S`` set by the user wins."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m platform.tune", description=__doc__.splitlines()[0])
     add_study_arguments(p, "--set num_samples=4 --set config.epochs=2")
@@ -191,6 +199,8 @@ def _search(study: Study, results: Results, data_root: Path, slot, storage, url:
     res = study.resources
     pbt = study.scheduler.type == "pbt"
     trainable = _trainable(study, fixed)
+    if results.is_local:  # a killed driver's --resume knows every trial that had started (TuneController reads it)
+        os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", str(LOCAL_SNAPSHOT_SECONDS))
     if resume:
         tuner = tune.Tuner.restore(experiment.path, trainable, resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=None if results.is_local else results.fs)

@@ -14,7 +14,8 @@ from platform.tune import run
 # Tune's and Train's bookkeeping, which differ between any two runs or between the two ways by design
 BOOKKEEPING = {"timestamp", "time_this_iter_s", "time_total_s", "time_since_restore", "pid", "hostname", "node_ip",
                "date", "trial_id", "experiment_tag", "epoch_seconds", "checkpoint_path", "checkpoint_dir_name",
-               "iterations_since_restore", "training_iteration", "done", "config", "should_checkpoint"}
+               "iterations_since_restore", "training_iteration", "done", "config", "should_checkpoint",
+               "transfer_seconds_a_to_b", "transfer_seconds_b_to_a", "grad_sync_seconds", "grad_sync_share"}
 
 
 def _rows(trial_dir: Path) -> list[dict]:
