@@ -16,6 +16,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from ray.tune import Callback
 
+from platform.formatting import number
+
 # Messages Ray logs on every start here that say nothing about the study (matched as substrings).
 HARMLESS = (
     "Token authentication is enabled",                          # Ray 2.60's default, on purpose
@@ -50,9 +52,7 @@ def _fmt(v: Any) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def _setting(v: Any) -> str:
-    """A searched setting: four significant digits (a learning rate of 2e-4 is not 0.000)."""
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+_setting = number  # a searched setting: four significant digits (a learning rate of 2e-4 is not 0.000)
 
 
 def _elapsed(seconds: float) -> str:
