@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from platform.formatting import settings
 from trainables.ray_logs import root_cause as error_reason  # noqa: F401 (the name the platform uses)
 
 
@@ -26,7 +27,7 @@ def failure_record(trial_id: str, error_text: str, error_file: str) -> dict[str,
 def failure_line(f: dict[str, Any]) -> str:
     """One line for a ``failure_record`` (with its searched ``config`` if it has one):
     ``trial <id> (lr_g=inf) failed: Type: message (traceback: <file>)``."""
-    config = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (f.get("config") or {}).items())
+    config = settings(f.get("config") or {})
     return (f"trial {f['trial_id']}{f' ({config})' if config else ''} failed: {f['error_type']}: {f['message']} "
             f"(traceback: {f['error_file']})")
 

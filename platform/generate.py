@@ -4,15 +4,10 @@ The checkpoint is a directory holding ``state.pt`` (``trainables.checkpoint``: a
 or ``results/<study>/best/checkpoint`` written by ``platform.report``). The trainable is the one
 whose config schema has exactly the keys of the saved config; the corpus is the config's
 ``corpus_dir`` (``--corpus`` when it has moved). Written under ``--out`` (default: ``generated/``
-beside the checkpoint directory):
-
-- SyncGAN: ``pairs/``: image/audio pairs generated from one code each (PNG image, the audio
-  column as a PNG spectrogram and as wav), with ``pairs.png``; ``transfer/``: test pairs
-  translated both ways by latent recovery (image -> audio, audio -> image), each with its source
-  and the real partner, and a grid per direction (cells: source | translated | real partner).
-- VAE, VAE-GAN: ``from_audio/``: the image generated from each test clip (PNG), the clip as wav and
-  spectrogram PNG, the real image, and ``from_audio.png`` (cells: clip | generated | real image).
-- ``index.json``: every file written, with labels, the judges' classes, codes' seeds and settings.
+beside the checkpoint directory) by the model's own sample writer (the registry's ``Trainable.samples``,
+``trainables/<model>/samples.py``; this module knows no model), e.g. generated image/audio pairs and
+test pairs translated both ways, or images generated from test clips, with ``index.json``: every file
+written, with labels, the judges' classes, codes' seeds and settings.
 
 The grids (``trainables.sample_grid``) are laid out four cells to a row; each cell is captioned with
 what the corpus's judges (the run's classifiers) see, e.g. ``7 = seven`` for a generated pair, or
@@ -34,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from data_prep.atomic import staged_directory
-from trainables.sample_grid import class_name, judged_captions, to_uint8, translation_captions
+from trainables.sample_files import class_names, judged_classes, load_judges, write_grid, write_png, write_wav
+from trainables.sample_grid import class_name
 
 STATE_FILE = "state.pt"  # trainables.checkpoint.STATE_FILE
 
@@ -123,182 +119,6 @@ def load_model(checkpoint: str | Path, corpus: str | Path | None = None, device:
 # ----------------------------------------------------------------------------- writing
 
 
-def write_png(path: Path, x, spectrogram: bool = False) -> str:
-    """One sample as a grey PNG; spectrograms are flipped so low frequencies are at the bottom."""
-    from PIL import Image
-
-    a = to_uint8(x)
-    Image.fromarray(np.ascontiguousarray(a[::-1] if spectrogram else a)).save(path)
-    return path.name
-
-
-def write_grid(path: Path, cells: list[list[Any]], spectrogram: list[bool], captions: list[str],
-               agree: list[bool | None]) -> str:
-    """A labelled grid (``trainables.sample_grid.labelled_grid``) as a PNG."""
-    from PIL import Image
-
-    from trainables.sample_grid import labelled_grid
-
-    Image.fromarray(labelled_grid(cells, spectrogram, captions, agree)).save(path)
-    return path.name
-
-
-def load_judges(cfg, corpus_dir: Path) -> tuple[Any, Any, str]:
-    """(image judge, audio judge, "") from the run's classifier file (looked for under ``corpus_dir``
-    when the corpus moved), or (None, None, why not)."""
-    from trainables.classifiers import load_classifiers
-
-    saved = Path(str(getattr(cfg, "classifier_path", "") or ""))
-    for path in (saved, corpus_dir / saved.name):
-        if saved.name and path.is_file():
-            clf_a, clf_b, _ = load_classifiers(path)
-            return clf_a, clf_b, ""
-    return None, None, f"no judges: {saved or 'the config names no classifier_path'} not found"
-
-
-def _judged(clf, x) -> list[int] | None:
-    from trainables.classifiers import predict
-
-    return None if clf is None else predict(clf, x).tolist()
-
-
-def write_wav(path: Path, x, audio: dict) -> str | None:
-    """The audio-column sample as a wav (None when the corpus's audio column is no sound)."""
-    import soundfile
-
-    from trainables.audio import spectrogram_to_audio
-
-    arr = np.asarray(x.detach().float().cpu() if hasattr(x, "detach") else x, dtype=np.float32)
-    out = spectrogram_to_audio(arr.reshape(arr.shape[-2], arr.shape[-1]), audio) if audio else None
-    if out is None:
-        return None
-    wave, rate = out
-    soundfile.write(str(path), wave, rate, subtype="PCM_16")
-    return path.name
-
-
-def _test_rows(n_test: int, n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_test, size=min(n, n_test), replace=False))
-
-
-def _class_name(manifest: dict, modality: str, label: int) -> str:
-    return class_name(manifest.get("classes", {}).get(modality) or [], label)
-
-
-def _names(manifest: dict) -> tuple[list[str], list[str]]:
-    classes = manifest.get("classes", {})
-    return list(classes.get("image") or []), list(classes.get("audio") or [])
-
-
-def generate_syncgan(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: int, seed: int,
-                     transfer_steps: int | None, transfer_n: int | None) -> dict[str, Any]:
-    import torch
-
-    from trainables.data import load_split
-
-    audio = manifest.get("audio", {})
-    index: dict[str, Any] = {"pairs": [], "transfer": {}}
-    gen = torch.Generator().manual_seed(seed)
-    z = model.sample_z(n, "cpu", generator=gen)  # the model's prior (its categorical part included)
-    img, spec = model.generate(z)  # batch statistics, as in training (SyncGAN.generate)
-    clf_a, clf_b, no_judges = load_judges(cfg, corpus_dir)
-    if no_judges:
-        index["judges"] = no_judges
-    pred_a, pred_b = _judged(clf_a, img), _judged(clf_b, spec)
-    if pred_a is not None:
-        captions, agree = judged_captions(pred_a, pred_b, *_names(manifest))
-    else:
-        captions, agree = [f"code {i}" for i in range(n)], [None] * n
-    (out / "pairs").mkdir()
-    for i in range(n):
-        entry = {"code": i, "image": f"pairs/{write_png(out / 'pairs' / f'{i:03d}_image.png', img[i])}",
-                 "audio_png": f"pairs/{write_png(out / 'pairs' / f'{i:03d}_audio.png', spec[i], spectrogram=True)}"}
-        if pred_a is not None:
-            entry.update(judged_image=_class_name(manifest, "image", pred_a[i]),
-                         judged_audio=_class_name(manifest, "audio", pred_b[i]), judges_agree=agree[i])
-        wav = write_wav(out / "pairs" / f"{i:03d}_audio.wav", spec[i], audio)
-        if wav:
-            entry["audio_wav"] = f"pairs/{wav}"
-        index["pairs"].append(entry)
-    index["pairs_grid"] = write_grid(out / "pairs.png", [[img[i], spec[i]] for i in range(n)], [False, True],
-                                     captions, agree)
-
-    test = load_split(corpus_dir, "test")
-    rows = _test_rows(len(test), transfer_n if transfer_n is not None else n, seed)
-    if len(rows) == 0:
-        return index
-    x_a, x_b = test.images(rows), test.audios(rows)
-    steps = cfg.transfer_steps if transfer_steps is None else transfer_steps
-    index["transfer_config"] = {"method": cfg.transfer_method, "steps": steps, "restarts": cfg.transfer_restarts,
-                                "seed": seed}
-    for direction, src, real, src_spec in (("image_to_audio", x_a, x_b, False), ("audio_to_image", x_b, x_a, True)):
-        translated, loss = model.translate(src, "a_to_b" if direction == "image_to_audio" else "b_to_a", steps, seed)
-        target = "audio" if direction == "image_to_audio" else "image"
-        judged = _judged(clf_b if target == "audio" else clf_a, translated)
-        d = out / "transfer" / direction
-        d.mkdir(parents=True)
-        items = []
-        for j, row in enumerate(rows):
-            label = int(test.label[row])
-            item = {"test_row": int(row), "pair_id": int(test.pair_id[row]), "label": label,
-                    "class": _class_name(manifest, "image", label), "recovery_mse": float(loss[j])}
-            if judged is not None:
-                item.update(translated_judged=_class_name(manifest, target, judged[j]), translated_agrees=judged[j] == label)
-            item["source"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_source.png', src[j], spectrogram=src_spec)}"
-            item["translated"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_translated.png', translated[j], spectrogram=not src_spec)}"
-            item["real_partner"] = f"transfer/{direction}/{write_png(d / f'{j:03d}_real_partner.png', real[j], spectrogram=not src_spec)}"
-            audio_items = ([("source_wav", src[j])] if src_spec else
-                           [("translated_wav", translated[j]), ("real_partner_wav", real[j])])
-            for key, x in audio_items:
-                wav = write_wav(d / f"{j:03d}_{key[:-4]}.wav", x, audio)
-                if wav:
-                    item[key] = f"transfer/{direction}/{wav}"
-            items.append(item)
-        names_image, names_audio = _names(manifest)
-        captions, agree = translation_captions([int(test.label[r]) for r in rows], judged,
-                                               *((names_audio, names_image) if src_spec else (names_image, names_audio)))
-        grid = write_grid(out / "transfer" / f"{direction}.png", [[src[j], translated[j], real[j]] for j in range(len(rows))],
-                          [src_spec, not src_spec, not src_spec], captions, agree)
-        index["transfer"][direction] = {"grid": f"transfer/{grid}", "items": items}
-    return index
-
-
-def generate_audio_to_image(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: int, seed: int,
-                            transfer_steps: int | None = None, transfer_n: int | None = None) -> dict[str, Any]:
-    from trainables.data import load_split
-
-    audio = manifest.get("audio", {})
-    test = load_split(corpus_dir, "test")
-    rows = _test_rows(len(test), n, seed)
-    clips, real = test.audios(rows), test.images(rows)
-    images = model.images_from_audio(clips)  # posterior means, eval-mode BatchNorm (the slides' evaluation)
-    clf_a, _, no_judges = load_judges(cfg, corpus_dir)
-    judged = _judged(clf_a, images)
-    d = out / "from_audio"
-    d.mkdir()
-    items = []
-    for j, row in enumerate(rows):
-        label = int(test.label[row])
-        item = {"test_row": int(row), "pair_id": int(test.pair_id[row]), "label": label,
-                "class": _class_name(manifest, "image", label),
-                "generated": f"from_audio/{write_png(d / f'{j:03d}_generated.png', images[j])}",
-                "source_png": f"from_audio/{write_png(d / f'{j:03d}_source.png', clips[j], spectrogram=True)}",
-                "real_image": f"from_audio/{write_png(d / f'{j:03d}_real_image.png', real[j])}"}
-        if judged is not None:
-            item.update(generated_judged=_class_name(manifest, "image", judged[j]), generated_agrees=judged[j] == label)
-        wav = write_wav(d / f"{j:03d}_source.wav", clips[j], audio)
-        if wav:
-            item["source_wav"] = f"from_audio/{wav}"
-        items.append(item)
-    labels = [int(test.label[r]) for r in rows]
-    names_image, names_audio = _names(manifest)
-    captions, agree = translation_captions(labels, judged, names_audio, names_image)
-    grid = write_grid(out / "from_audio.png", [[clips[j], images[j], real[j]] for j in range(len(rows))],
-                      [True, False, False], captions, agree)
-    return {"from_audio": {"grid": grid, "items": items}, **({"judges": no_judges} if no_judges else {})}
-
-
 def translate_files(checkpoint: str | Path, sources: list[str], modality: str, out: str | Path | None = None,
                     corpus: str | Path | None = None, seed: int = 0) -> dict[str, Any]:
     """A user's own files translated by the model of ``checkpoint``: each sound (``modality`` "audio")
@@ -317,7 +137,7 @@ def translate_files(checkpoint: str | Path, sources: list[str], modality: str, o
     out = Path(out) if out is not None else Path("translated")
     clf_a, clf_b, no_judges = load_judges(cfg, corpus_dir)
     clf_src, clf_dst = (clf_b, clf_a) if modality == "audio" else (clf_a, clf_b)
-    names_image, names_audio = _names(manifest)
+    names_image, names_audio = class_names(manifest)
     names_src, names_dst = (names_audio, names_image) if modality == "audio" else (names_image, names_audio)
     model.train()  # as after training (generators with batch statistics; translate calibrates them)
     index: dict[str, Any] = {"checkpoint": str(Path(checkpoint).resolve()), "trainable": name, "direction": direction,
@@ -326,7 +146,7 @@ def translate_files(checkpoint: str | Path, sources: list[str], modality: str, o
     for source, x in zip(sources, features):
         x = torch.from_numpy(np.asarray(x, np.float32))[None, None]
         translated, _ = model.translate(x, direction, seed=seed)
-        read_src, read_dst = _judged(clf_src, x), _judged(clf_dst, translated)
+        read_src, read_dst = judged_classes(clf_src, x), judged_classes(clf_dst, translated)
         item: dict[str, Any] = {"source": str(source)}
         target = out / Path(source).stem
         with staged_directory(target) as tmp:
@@ -350,10 +170,6 @@ def translate_files(checkpoint: str | Path, sources: list[str], modality: str, o
     return index
 
 
-SAMPLES = {"pairs": generate_syncgan, "audio_to_image": generate_audio_to_image}
-"""``Trainable.samples`` -> the writer of that kind of samples (the transfer arguments: pairs only)."""
-
-
 def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16, seed: int = 0,
              corpus: str | Path | None = None, transfer_steps: int | None = None,
              transfer_n: int | None = None) -> dict[str, Any]:
@@ -373,8 +189,7 @@ def generate(checkpoint: str | Path, out: str | Path | None = None, n: int = 16,
                                  "corpus": manifest.get("corpus"), "n": n, "seed": seed}
         from trainables.registry import get_trainable
 
-        write = SAMPLES[get_trainable(name).samples]
-        index.update(write(model, cfg, corpus_dir, manifest, tmp, n, seed, transfer_steps, transfer_n))
+        index.update(get_trainable(name).samples(model, cfg, corpus_dir, manifest, tmp, n, seed, transfer_steps, transfer_n))
         index["wav_written"] = any(p.suffix == ".wav" for p in tmp.rglob("*.wav"))
         (tmp / "index.json").write_text(json.dumps(index, indent=2))
     index["out"] = str(out)

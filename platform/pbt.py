@@ -23,6 +23,7 @@ import numpy as np
 import optuna
 from ray.tune import Callback
 
+from platform.formatting import settings
 from platform.study import SearchParam, Study
 
 LINEAGE_ATTR = "pbt_lineage"
@@ -144,11 +145,8 @@ def lineage(trials: list[tuple[str, str, list[dict]]]) -> list[dict[str, Any]]:
 
 def lineage_lines(entries: list[dict[str, Any]]) -> list[str]:
     """One line per clone or resume, for the console and the report."""
-    def fmt(config: dict) -> str:
-        return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items())
-
     return [f"epoch {e['epoch']}: trial {e['trial']} " + (f"cloned trial {e['from']}" if e["cloned"] else "resumed")
-            + f" -> {fmt(e['config'])}" for e in entries]
+            + f" -> {settings(e['config'])}" for e in entries]
 
 
 class OptunaRecorder(Callback):

@@ -16,6 +16,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from ray.tune import Callback
 
+from platform.formatting import number
+
 # Messages Ray logs on every start here that say nothing about the study (matched as substrings).
 HARMLESS = (
     "Token authentication is enabled",                          # Ray 2.60's default, on purpose
@@ -53,9 +55,7 @@ def _fmt(v: Any) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def _setting(v: Any) -> str:
-    """A searched setting: four significant digits (a learning rate of 2e-4 is not 0.000)."""
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+_setting = number  # a searched setting: four significant digits (a learning rate of 2e-4 is not 0.000)
 
 
 def _elapsed(seconds: float) -> str:
@@ -105,3 +105,55 @@ class StudyProgress(Callback):
         self.out(f"trial {self._number(trial)} {'stopped by the scheduler at' if stopped else 'finished'} epoch "
                  f"{epoch if epoch is not None else '?'}: "
                  + " ".join(f"{m}={_fmt(last[m])}" for m in self.objectives if m in last), flush=True)
+
+
+class EpochLines:
+    """``platform.train``'s console: the run's epoch lines, printed by this (driver) process as rank 0
+    appends them to ``<run dir>/progress.jsonl`` (``trainables.loop.log_progress``), so the workers'
+    own output can stay off the console as in ``platform.tune``. The line is the worker's:
+    ``epoch 3/12: sync_rate=0.781 ... (4.6 s)``, then the model's warning if it has one. A context
+    manager: a thread follows the file while the run trains; leaving prints whatever is left."""
+
+    def __init__(self, path, epochs: int, progress: Callable[[dict], str], interval: float = 0.5,
+                 out: Optional[Callable[..., None]] = None) -> None:
+        import threading
+        from pathlib import Path
+
+        self.path, self.epochs, self.progress, self.interval, self._out = Path(path), epochs, progress, interval, out
+        self._done = threading.Event()
+        self._offset = self.path.stat().st_size if self.path.is_file() else 0  # a reused run dir's lines are old
+        self._thread = threading.Thread(target=self._follow, name="epoch-lines", daemon=True)
+
+    def __enter__(self) -> "EpochLines":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+        self._print_new()
+
+    def _follow(self) -> None:
+        while not self._done.wait(self.interval):
+            self._print_new()
+
+    def _print_new(self) -> None:
+        import json
+
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        complete = data[:data.rfind(b"\n") + 1]  # a line being written waits for its newline
+        self._offset += len(complete)
+        for raw in complete.splitlines():
+            try:
+                m = json.loads(raw)
+            except ValueError:
+                continue
+            (self._out or print)(f"epoch {m.get('epoch', '?')}/{self.epochs}: {self.progress(m)} "
+                                 f"({m.get('epoch_seconds', 0.0):.1f} s)", flush=True)
+            if isinstance(m.get("warning"), str):
+                (self._out or print)(m["warning"], flush=True)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from data_prep.atomic import atomic_path, swap_directory
+from platform.formatting import number
 from platform.failures import error_reason, failure_line, failure_record, read_text
 from platform.storage import ENV_STORAGE, StorageError, connect, optuna_url, redact, results_location
 
@@ -199,18 +200,14 @@ def reported_checkpoint(tune: TuneTrial) -> Path | None:
 # ----------------------------------------------------------------------------- output
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)
 
 
 def format_table(rows: list[TrialRow], objectives: list[str], best_numbers: set[int]) -> str:
     head = ["#", "state", *objectives, "params", "reason"]
     body = []
     for r in rows:
-        vals = [_fmt(r.values[i]) if r.values and i < len(r.values) else "-" for i in range(len(objectives))]
-        params = " ".join(f"{k}={_fmt(v)}" for k, v in r.params.items())
+        vals = [number(r.values[i]) if r.values and i < len(r.values) else "-" for i in range(len(objectives))]
+        params = " ".join(f"{k}={number(v)}" for k, v in r.params.items())
         body.append([f"{r.number}{'*' if r.number in best_numbers else ''}", r.state, *vals, params, r.reason])
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip(),

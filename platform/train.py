@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="number of Ray Train workers (overrides the preset)")
     p.add_argument("--gpus", type=float, help="GPUs per worker (0: CPU only; overrides the preset)")
     p.add_argument("--name", help="run name (default: train-<timestamp>)")
-    p.add_argument("--verbose", action="store_true", help="also Ray's known-harmless warnings")
+    p.add_argument("--verbose", action="store_true",
+                   help="the workers' own output, Ray Train's and Ray's warnings (default: one line per epoch)")
     return p
 
 
@@ -61,8 +62,9 @@ def check_fits_locally(resources: Resources) -> None:
 def run(study: Study, results_root: str | Path, data_root: Path, resources: Resources, name: str | None = None,
         address: str | None = None, verbose: bool = False) -> dict:
     """Train once; returns the final metrics, one sentence of what they mean, and where the checkpoint
-    and TensorBoard logs are. The workers print one line per epoch (the model's progress line)."""
-    from platform.progress import quiet_ray
+    and TensorBoard logs are. One line per epoch (the model's progress line, ``EpochLines``); ``verbose``:
+    the workers' own output and Ray's warnings instead."""
+    from platform.progress import EpochLines, quiet_ray
 
     from trainables.config import from_dict, to_dict
     from trainables.ray_train import make_trainer
@@ -72,7 +74,9 @@ def run(study: Study, results_root: str | Path, data_root: Path, resources: Reso
     if not results.is_local:
         raise StudyError(f"--results {results.uri}: platform.train writes TensorBoard events as it trains and needs a "
                          "local or shared directory; remote URIs are for platform.tune, which syncs trial directories")
-    init_ray(address)
+    if not verbose:
+        quiet_ray()
+    init_ray(address, **({} if verbose else {"log_to_driver": False}))
     if not address:
         check_fits_locally(resources)
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
@@ -84,13 +88,19 @@ def run(study: Study, results_root: str | Path, data_root: Path, resources: Reso
     write_json(run_dir / "run_info.json", {"study": study.raw, "resources": to_dict(resources), "config": config,
                                            "classifier_test_accuracy": clf_acc, **provenance()})
     t0 = time.time()
-    result = make_trainer(study.trainable, config, resources, name=name, storage_path=str(runs)).fit()
+    trainer = make_trainer(study.trainable, config, resources, name=name, storage_path=str(runs))
+    spec = get_trainable(study.trainable)
+    if verbose:
+        result = trainer.fit()
+    else:
+        with EpochLines(run_dir / "progress.jsonl", int(config["epochs"]), spec.evaluator_cls.progress):
+            result = trainer.fit()
     summary = {
         "run_dir": str(run_dir), "wall_seconds": round(time.time() - t0, 1),
         "metrics": {k: v for k, v in (result.metrics or {}).items() if isinstance(v, (int, float))},
         "checkpoint": result.checkpoint.path if result.checkpoint else None,
         "best_checkpoints": [c.path for c, _ in (result.best_checkpoints or [])],
-        "meaning": get_trainable(study.trainable).evaluator_cls.meaning(result.metrics or {}),
+        "meaning": spec.evaluator_cls.meaning(result.metrics or {}),
     }
     write_json(run_dir / "summary.json", summary)
     return summary
@@ -108,6 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, StudyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # noqa: BLE001 - Ray Train's failure: its root cause in one line, not Ray's traceback
+        from ray.train import TrainingFailedError
+
+        from trainables.ray_logs import root_cause
+
+        if not isinstance(e, TrainingFailedError):
+            raise
+        print(f"error: training failed: {root_cause(str(e)) or type(e).__name__} (--verbose shows the workers' output)",
+              file=sys.stderr)
+        return 1
     m = s["metrics"]
     print(f"\n=== {study.name}: {m.get('epoch')} epochs in {s['wall_seconds']:.0f} s, {study.metric}={m.get(study.metric, float('nan')):.3f} ===")
     if s["meaning"]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from platform.corpus import prepare
+from platform.formatting import number, settings as format_settings
 from platform.provenance import provenance
 from platform.resume_check import check_resume, recorded_settings, settings
 from platform.ray_session import init_ray
@@ -396,8 +397,6 @@ def trade_off(study: Study, entries: list[dict]) -> dict:
             "per_cost": per_cost, "smallest_cost": enough["cost"], "smallest_cost_value": enough["value"]}
 
 
-def _fmt(items: dict) -> str:
-    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items.items())
 
 
 def print_summary(s: dict) -> None:
@@ -416,22 +415,22 @@ def print_summary(s: dict) -> None:
               else "no trial has reported every objective yet")
         for i, e in enumerate(front, 1):
             values = {o["metric"]: e["metrics"].get(o["metric"]) for o in objectives}
-            print(f"  {i}. {_fmt(values)} | {_fmt(e['config'])}")
+            print(f"  {i}. {format_settings(values)} | {format_settings(e['config'])}")
             print(f"     checkpoint: {e['checkpoint']}")
         t = s.get("trade_off")
         if t:
             print(f"best {t['metric']} at each {t['cost']}:")
             for p in t["per_cost"]:
-                print(f"  {t['cost']}={p['cost']:g}: {t['metric']}={p['value']:.4g} | {_fmt(p['config'])}")
+                print(f"  {t['cost']}={p['cost']:g}: {t['metric']}={number(p['value'])} | {format_settings(p['config'])}")
             print(f"answer: the smallest {t['cost']} within {t['tolerance']:g} of the best {t['metric']} "
-                  f"({t['best']:.4g}) is {t['smallest_cost']:g} ({t['metric']}={t['smallest_cost_value']:.4g})")
+                  f"({number(t['best'])}) is {t['smallest_cost']:g} ({t['metric']}={number(t['smallest_cost_value'])})")
     elif b is None:
         print(f"no trial reported {' and '.join(o['metric'] for o in objectives)}"
               + (f": all {s['trials_failed']} failed, see the lines above" if 0 < s["trials_failed"] == s["trials"] else ""))
         return
     else:
-        print("best trial config:", _fmt(b["config"]))
-        print("best trial metrics:", _fmt(b["metrics"]))
+        print("best trial config:", format_settings(b["config"]))
+        print("best trial metrics:", format_settings(b["metrics"]))
         if b.get("meaning"):
             print("what it means:    ", b["meaning"])
         print("checkpoint:       ", b["checkpoint"])

@@ -4,11 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from trainables.sample_files import SampleWriter
+from trainables.syncgan import samples as syncgan_samples
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.evaluate import SyncGANEvaluator
 from trainables.syncgan.model import SyncGAN
 from trainables.vae.config import VAEConfig, VAEGANConfig
 from trainables.vae.evaluate import AudioToImageEvaluator
+from trainables.vae import samples as vae_samples
 from trainables.vae.model import VAE, VAEGAN
 
 
@@ -21,18 +24,19 @@ class Trainable:
     objective: str
     """The evaluation metric checkpoints are ranked by (higher is better)."""
     description: str
-    samples: str
-    """What ``platform.generate`` writes for a checkpoint: ``pairs`` (image/audio pairs generated from
-    latent codes, and test pairs translated through them) or ``audio_to_image`` (images from test clips)."""
+    samples: SampleWriter
+    """What ``platform.generate`` writes for a checkpoint, the model's own writer
+    (``trainables/<model>/samples.py``): SyncGAN's image/audio pairs generated from latent codes and test
+    pairs translated through them; the VAE's images from test clips."""
 
 
 TRAINABLES: dict[str, Trainable] = {
     "syncgan": Trainable("syncgan", SyncGANConfig, SyncGAN, SyncGANEvaluator, "sync_rate",
-                         "two GANs tied by a synchronizer (image and audio from one code)", "pairs"),
+                         "two GANs tied by a synchronizer (image and audio from one code)", syncgan_samples.write_samples),
     "vae": Trainable("vae", VAEConfig, VAE, AudioToImageEvaluator, "image_acc_from_audio",
-                     "the slides' audio-to-image VAE", "audio_to_image"),
+                     "the slides' audio-to-image VAE", vae_samples.write_samples),
     "vaegan": Trainable("vaegan", VAEGANConfig, VAEGAN, AudioToImageEvaluator, "image_acc_from_audio",
-                        "the slides' all-convolutional audio-to-image VAE-GAN", "audio_to_image"),
+                        "the slides' all-convolutional audio-to-image VAE-GAN", vae_samples.write_samples),
 }
 
 

@@ -71,7 +71,8 @@ def test_infer_trainable_matches_config_keys_exactly():
 def test_syncgan_pairs_and_transfers(checkpoints, tmp_path, tiny_corpus_dir):
     import soundfile
 
-    from platform.generate import generate, load_model, to_uint8
+    from platform.generate import generate, load_model
+    from trainables.sample_grid import to_uint8
     from trainables.data import load_split
 
     out = tmp_path / "out"
@@ -123,7 +124,8 @@ def test_syncgan_pairs_and_transfers(checkpoints, tmp_path, tiny_corpus_dir):
 
 
 def test_vae_images_from_test_audio(checkpoints, capsys, tiny_corpus_dir):
-    from platform.generate import load_model, main, to_uint8
+    from platform.generate import load_model, main
+    from trainables.sample_grid import to_uint8
     from trainables.data import load_split
 
     assert main(["--checkpoint", str(checkpoints["vae"] / "state.pt"), "--n", str(N), "--seed", "1"]) == 0
@@ -189,7 +191,7 @@ def test_clear_errors(checkpoints, tmp_path, capsys, tiny_corpus_dir):
 def test_judges_are_found_beside_a_moved_corpus_or_reported_missing(tmp_path, tiny_corpus_dir, tiny_classifiers_path):
     from types import SimpleNamespace
 
-    from platform.generate import load_judges
+    from trainables.sample_files import load_judges
 
     moved = tmp_path / "moved-corpus"
     moved.mkdir()
@@ -215,13 +217,17 @@ def test_a_damaged_corpus_is_one_line_naming_the_shard(checkpoints, tmp_path, ca
     assert "python -m data_prep build tiny --force" in err and not (tmp_path / "o").exists()
 
 
-def test_every_registered_trainable_names_samples_generate_can_write():
-    from platform.generate import SAMPLES
+def test_every_registered_trainable_brings_its_own_sample_writer():
+    """A model's samples are written by its own package (platform.generate knows no model)."""
+    import inspect
+
+    import platform.generate
     from trainables.registry import TRAINABLES
 
-    assert {name: t.samples for name, t in TRAINABLES.items()} == {"syncgan": "pairs", "vae": "audio_to_image",
-                                                                  "vaegan": "audio_to_image"}
-    assert {t.samples for t in TRAINABLES.values()} <= set(SAMPLES)
+    assert {name: t.samples.__module__ for name, t in TRAINABLES.items()} == {
+        "syncgan": "trainables.syncgan.samples", "vae": "trainables.vae.samples", "vaegan": "trainables.vae.samples"}
+    source = inspect.getsource(platform.generate)
+    assert not any(word in source for word in ("sample_z", "images_from_audio", "transfer_method", "syncgan", "SyncGAN"))
 
 
 @pytest.mark.parametrize("keep", [0, 100, 4000])

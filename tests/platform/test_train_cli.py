@@ -24,6 +24,9 @@ def test_single_run_with_two_workers(ray_local, tiny_study_yaml, shared_data_roo
     assert hp["start"].hparams["lr_g"].number_value == 3e-4 and "eval/sync_rate" in hp["metrics"] and hp["end"]
     assert [json.loads(l)["epoch"] for l in (run_dir / "progress.jsonl").read_text().splitlines()] == [1, 2]
     out = capsys.readouterr().out
+    # this process prints each epoch's line once, as platform.tune does (the workers' own lines carry Ray's prefix)
+    assert [line.split(":")[0] for line in out.splitlines() if line.startswith("epoch ")] == ["epoch 1/2", "epoch 2/2"]
+    assert "sync_rate=" in out and "TrainingReport(" not in out
     assert "checkpoint:" in out
     assert summary["meaning"].startswith(f"The judges put both halves of {summary['metrics']['sync_rate']:.0%}")
     assert f"what it means:     {summary['meaning']}" in out

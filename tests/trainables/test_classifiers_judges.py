@@ -50,7 +50,14 @@ def test_audio_judge_per_speaker(ray_local, tmp_path):
         "speakers": ["espeak:en", "espeak:en-us", "flite:kal"], "test_speakers": ["flite:kal"],
         "espeak_speeds": [160], "espeak_pitches": [50], "stretches": [1.0], "augment.copies": 0,
         "train_per_class": 2, "test_per_class": 2, "num_shards": 1})
-    j = json.loads(ensure_classifiers(corpus, epochs_image=1, epochs_audio=1).with_suffix(".json").read_text())
+    lines: list[str] = []
+    path = ensure_classifiers(corpus, epochs_image=1, epochs_audio=2, log=lines.append)
+    # training says what it trains, then a line per epoch of each judge; the cached judges are found silently
+    assert lines[0].startswith("judges: training the image judge (1 epochs) and the audio judge (2 epochs)"), lines
+    assert [x.split(":")[0] for x in lines[1:]] == ["judge image epoch 1/1", "judge audio epoch 1/2",
+                                                    "judge audio epoch 2/2"], lines
+    assert ensure_classifiers(corpus, epochs_image=1, epochs_audio=2, log=lines.append) == path and len(lines) == 4
+    j = json.loads(path.with_suffix(".json").read_text())
     assert list(j["audio_per_speaker"]) == ["flite-kal"] and j["audio_per_speaker"]["flite-kal"]["units"] == 10
     assert 0.0 <= j["sync_rate_real"] <= 1.0
 

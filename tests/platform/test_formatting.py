@@ -1,0 +1,16 @@
+"""One number formatter for the console and the reports (platform.formatting)."""
+from platform.failures import failure_line
+from platform.formatting import number, settings
+from platform.pbt import lineage_lines
+
+
+def test_numbers_keep_four_significant_digits_and_small_ones_stay_visible():
+    assert [number(v) for v in (2e-4, 0.87341, 1088.49, 1e-7, 3, "adam")] == ["0.0002", "0.8734", "1088", "1e-07", "3", "adam"]
+    assert settings({"lr_g": 2e-4, "semi_rate": 0.4, "epochs": 12}) == "lr_g=0.0002, semi_rate=0.4, epochs=12"
+
+
+def test_failure_and_lineage_lines_print_settings_the_same_way():
+    f = {"trial_id": "t", "error_type": "ValueError", "message": "m", "error_file": "e", "config": {"lr_d": 2e-4}}
+    assert "(lr_d=0.0002)" in failure_line(f)
+    entries = [{"trial": "b", "epoch": 3, "from": "a", "cloned": True, "config": {"lr_d": 2e-4}}]
+    assert lineage_lines(entries) == ["epoch 3: trial b cloned trial a -> lr_d=0.0002"]
