@@ -160,8 +160,9 @@ def write_report(path: Path, rows: list[dict], corpora: dict[str, dict], meta: d
                      f"{_cell(r['transfer_b_to_a'])} | {secs:.1f} |")
     last = last_line(rows)
     lines += ["", f"![best sync rate / ceiling per corpus and rate]({path.with_suffix('.png').name})", "",
-              f"`{last}`", "", f"git commit {meta['provenance']['git_commit']}, torch "
-              f"{meta['provenance']['versions']['torch']}, {meta['provenance']['created_utc']}."]
+              f"`{last}`", ""]
+    lines += [f"git commit {p['git_commit']}, torch {p['versions']['torch']}, {p['created_utc']}."
+              for p in meta.get("provenances", [meta["provenance"]])]
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, "\n".join(lines) + "\n")
     plot(rows, path.with_suffix(".png"))
@@ -179,6 +180,7 @@ def merged(metas: list[dict[str, Any]]) -> dict[str, Any]:
     """Several runs of this benchmark as one: their runs and corpora together, their commands one after
     another; seeds, rates and wall time over all of them."""
     out = dict(metas[0])
+    out["provenances"] = [m["provenance"] for m in metas]  # each invocation's commit, versions and time
     for m in metas[1:]:
         out["runs"] = [*out["runs"], *m["runs"]]
         out["corpora"] = {**out["corpora"], **m["corpora"]}
