@@ -23,3 +23,9 @@ def test_every_relative_link_of_the_docs_names_an_existing_file():
             if not path.exists():
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert len(_documents()) > 5 and not broken, broken
+
+
+def test_the_readme_stays_short_and_generated_results_live_under_docs_results():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 200
+    generated = [p.name for p in (ROOT / "docs").iterdir() if p.suffix in (".json", ".png")]
+    assert generated == [], f"benchmark outputs belong in docs/results/: {generated}"
