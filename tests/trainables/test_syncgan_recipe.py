@@ -229,3 +229,24 @@ def test_categorical_code_is_one_hot_in_its_dims():
     counts = torch.bincount(head.argmax(1), minlength=K)
     assert counts.min() > 200  # uniform over the categories
     assert abs(float(z[:, K:].std()) - 1) < 0.05
+
+
+def test_class_balance_loss_is_zero_for_a_batch_covering_every_class_and_log_c_for_one_class():
+    model = _model(class_balance_weight=1.0)
+    heads = (model.sync.classes_a, model.sync.classes_b)
+    c = heads[0].out_features
+    feats = [torch.zeros(2 * c, h.in_features) for h in heads]
+    with torch.no_grad():
+        for h in heads:
+            h.weight.zero_()
+            h.bias.zero_()
+            h.bias[0] = 20.0  # every sample read as class 0
+    assert abs(float(model.class_balance_loss(*feats)) - 2 * np.log(c)) < 1e-3
+    with torch.no_grad():
+        for h, f in zip(heads, feats):
+            h.bias.zero_()
+            h.weight[:, :c] = torch.eye(c) * 20.0  # sample i read as class i % c
+            f[torch.arange(2 * c), torch.arange(2 * c) % c] = 1.0
+    assert float(model.class_balance_loss(*feats)) < 1e-3
+    with pytest.raises(ValueError, match="class_balance_weight > 0 needs"):
+        SyncGANConfig(class_balance_weight=1.0, sync_class_weight=0.0).validate()

@@ -170,6 +170,16 @@ class SyncGAN(nn.Module):
         agree = (logits_a.float().softmax(1) @ logits_b.float().softmax(1).T).clamp(1e-6, 1 - 1e-6)
         return pairwise_bce(torch.logit(agree), identical, self.cfg.pair_ratio)
 
+    def class_balance_loss(self, f_a: torch.Tensor, f_b: torch.Tensor) -> torch.Tensor:
+        """The generators' class-balance loss: for each modality, KL(m || uniform) = log C - H(m), where m
+        is the batch's mean of S's class-head probabilities on the generated samples (0 when the batch
+        covers every class equally)."""
+        loss = f_a.new_zeros((), dtype=torch.float32)
+        for logits in self.sync.classify(f_a, f_b):
+            m = logits.float().softmax(1).mean(0).clamp_min(1e-8)
+            loss = loss + math.log(m.numel()) + (m * m.log()).sum()
+        return loss
+
     @torch.no_grad()
     def pool_accuracy(self, n: int) -> float:
         """S's balanced accuracy over every pairing of ``n`` freshly drawn labelled pairs (synchronous
@@ -315,8 +325,14 @@ class SyncGAN(nn.Module):
                 z_a, z_b, identical = self.latent_pairs(n, dev)
                 gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
                 sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
+                if self.cfg.class_balance_weight:
+                    f_a, f_b = self.sync.features(gen_a, gen_b)
             adv = bce_to(self.d_a(gen_a), 1.0) + bce_to(self.d_b(gen_b), 1.0)
             loss_g = adv + self.cfg.sync_weight * sync_loss
+            if self.cfg.class_balance_weight:
+                balance = self.class_balance_loss(f_a, f_b)
+                out.update(finite_losses("SyncGAN", loss_g_balance=balance))
+                loss_g = loss_g + self.cfg.class_balance_weight * balance
         out.update(finite_losses("SyncGAN", loss_g_adv=adv, loss_g_sync=sync_loss))
         amp.backward(loss_g)
         hook(self.opt_g)
