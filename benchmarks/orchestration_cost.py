@@ -49,6 +49,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -241,19 +242,6 @@ def report(mode: str, seen: dict, driver: int, wall: float, results: Path, inter
             "training_processes": len(trainers)}
 
 
-def matmul_gflops(threads: int, n: int = 1024, reps: int = 20) -> float:
-    """float32 1024x1024 matmul GFLOP/s at ``threads`` (as benchmarks/step_cost.py): the machine's figure."""
-    import torch
-
-    torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
-
-
 def prepare_data(args: argparse.Namespace):
     """Build (or find) the study's corpus and judges before any measurement; returns the study."""
     from platform.corpus import prepare
@@ -318,6 +306,8 @@ def main() -> int:
     except (StudyError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from step_cost import matmul_gflops  # the machine's figure, as step_cost.py measures it
+
     peaks = {t: matmul_gflops(t) for t in (1, 2)}
     workdir = Path(tempfile.mkdtemp(prefix="orchestration-cost-"))
     runs = []
