@@ -140,6 +140,8 @@ class EpochLines:
     def _print_new(self) -> None:
         import json
 
+        from trainables.loop import epoch_line
+
         try:
             with open(self.path, "rb") as f:
                 f.seek(self._offset)
@@ -153,7 +155,6 @@ class EpochLines:
                 m = json.loads(raw)
             except ValueError:
                 continue
-            (self._out or print)(f"epoch {m.get('epoch', '?')}/{self.epochs}: {self.progress(m)} "
-                                 f"({m.get('epoch_seconds', 0.0):.1f} s)", flush=True)
+            (self._out or print)(epoch_line(m, self.epochs, self.progress(m)), flush=True)
             if isinstance(m.get("warning"), str):
                 (self._out or print)(m["warning"], flush=True)

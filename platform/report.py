@@ -200,8 +200,6 @@ def reported_checkpoint(tune: TuneTrial) -> Path | None:
 # ----------------------------------------------------------------------------- output
 
 
-
-
 def format_table(rows: list[TrialRow], objectives: list[str], best_numbers: set[int]) -> str:
     head = ["#", "state", *objectives, "params", "reason"]
     body = []

@@ -77,6 +77,11 @@ def _scheduler(study: Study):
     return ASHAScheduler(**settings)
 
 
+def _trains_in_trial(study: Study) -> bool:
+    """Whether the study's trials train in their own process: one worker (and in_process), or PBT."""
+    return study.resources.trains_in_trial() or study.scheduler.type == "pbt"
+
+
 def _trainable(study: Study, fixed: dict[str, Any]):
     """The study's Tune trainable with its resources: a one-worker trial (and every PBT trial) trains in
     its own process (``tune_checkpointed_trial``, ``cpus_per_worker``); a multi-worker one, or one whose
@@ -86,7 +91,7 @@ def _trainable(study: Study, fixed: dict[str, Any]):
     from trainables.ray_train import tune_checkpointed_trial, tune_trial
 
     res = study.resources
-    if res.trains_in_trial() or study.scheduler.type == "pbt":
+    if _trains_in_trial(study):
         return tune.with_resources(
             tune.with_parameters(tune_checkpointed_trial, model=study.trainable, fixed=fixed, resources=res,
                                  searched=[p.name for p in study.search]),
@@ -180,8 +185,8 @@ def _search(study: Study, results: Results, data_root: Path, slot, storage, url:
     name = slot.experiment
     if not verbose:
         quiet_ray()
-    in_trial = study.resources.trains_in_trial() or study.scheduler.type == "pbt"  # no Train run: no state API needed
-    init_ray(address, include_dashboard=dashboard or not in_trial,
+    # a study with no Train run needs no state API, so no dashboard unless asked
+    init_ray(address, include_dashboard=dashboard or not _trains_in_trial(study),
              **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
     progress = [] if verbose else [StudyProgress(
         [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,

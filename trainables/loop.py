@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
@@ -163,9 +163,14 @@ def learning_rates(model) -> dict[str, float]:
     return {f"lr_{name}": float(opt.param_groups[0]["lr"]) for name, opt in model.optimizers().items()}
 
 
+def epoch_line(metrics: dict[str, Any], epochs: int, line: str) -> str:
+    """The console line of one epoch: ``epoch 3/12: <the model's progress line> (4.6 s)``."""
+    return f"epoch {metrics.get('epoch', '?')}/{epochs}: {line} ({metrics.get('epoch_seconds', 0.0):.1f} s)"
+
+
 def log_progress(cfg: LoopConfig, metrics: dict[str, float], line: str) -> None:
     """One console line per epoch, and the metrics as a JSON line in ``<tb_dir>/progress.jsonl``."""
-    print(f"epoch {metrics['epoch']}/{cfg.epochs}: {line} ({metrics['epoch_seconds']:.1f} s)", flush=True)
+    print(epoch_line(metrics, cfg.epochs, line), flush=True)
     if cfg.tb_dir:
         Path(cfg.tb_dir).mkdir(parents=True, exist_ok=True)
         with open(Path(cfg.tb_dir) / "progress.jsonl", "a") as f:
