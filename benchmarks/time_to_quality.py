@@ -27,6 +27,7 @@ import argparse
 import json
 import math
 import multiprocessing as mp
+import shutil
 import statistics
 import sys
 import time
@@ -105,6 +106,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         if reaches(point, job["stop_at"], job["n_classes"]) or point["seconds"] >= job["budget"]:
             if job.get("transfer_samples") and checkpoint:  # the model where the run stops, outside its timing
                 transfer.update(transfer_at(cfg, checkpoint, job["transfer_samples"]))
+            if job.get("keep") and checkpoint:  # the model where the run stops, for later measurements
+                shutil.copytree(checkpoint, job["keep"], dirs_exist_ok=True)
             raise _Done
 
     try:
@@ -117,13 +120,13 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def transfer_at(cfg: Any, checkpoint: str, n: int) -> dict[str, float]:
-    """Transfer accuracy both ways (and seconds) of the model in ``checkpoint`` on the first ``n`` test
-    pairs, by its own ``transfer_method`` (``SyncGAN.translate``)."""
+    """Transfer accuracy both ways (and seconds) of the model in ``checkpoint`` on ``n`` test
+    pairs (``evaluation_rows``: the classes in turn), by its own ``transfer_method`` (``SyncGAN.translate``)."""
     import torch
 
     from trainables.checkpoint import load_checkpoint
     from trainables.classifiers import load_classifiers
-    from trainables.data import load_split, read_manifest
+    from trainables.data import evaluation_rows, load_split, read_manifest
     from trainables.metrics import evaluate_transfer
     from trainables.registry import build_model, get_trainable
 
@@ -133,9 +136,9 @@ def transfer_at(cfg: Any, checkpoint: str, n: int) -> dict[str, float]:
     torch.set_rng_state(rng)
     clf_a, clf_b, _ = load_classifiers(cfg.classifier_path)
     test = load_split(cfg.corpus_dir, "test")
-    n = min(n, len(test))
-    return evaluate_transfer(lambda x, d: model.translate(x, d, seed=cfg.seed), test.images(slice(0, n)),
-                             test.audios(slice(0, n)), torch.from_numpy(test.label[:n]), clf_a, clf_b)
+    rows = evaluation_rows(test.label, n)
+    return evaluate_transfer(lambda x, d: model.translate(x, d, seed=cfg.seed), test.images(rows),
+                             test.audios(rows), torch.from_numpy(test.label[rows]), clf_a, clf_b)
 
 
 def first_reached(curve: list[dict], targets: tuple[float, ...], n_classes: int) -> dict[str, dict | None]:

@@ -29,6 +29,18 @@ def class_count(manifest: dict) -> int:
     return len(manifest["classes"]["image"])
 
 
+def evaluation_rows(labels: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` rows of a split that evaluation uses: the classes in turn (each class's rows in their
+    stored order), so any ``n`` is as class-balanced as the split allows. ``data_prep`` stores a split
+    sorted by class, so its first ``n`` rows would be its first few classes only."""
+    labels = np.asarray(labels)
+    rank = np.empty(len(labels), dtype=np.int64)  # a row's position within its class
+    for c in np.unique(labels):
+        where = np.flatnonzero(labels == c)
+        rank[where] = np.arange(len(where))
+    return np.lexsort((labels, rank))[:max(0, int(n))]
+
+
 @dataclass
 class PairArrays:
     """A split of the corpus in memory, compact: images uint8 and audio float16, (N, 1, H, W).

@@ -17,6 +17,12 @@ unheard speaker reconstructs best in pixels is mostly luck (audio -> image lande
   S(x, G_b(z)), and the best category's starts alone are descended (the lowest reconstruction error
   among them wins). The synchronous concept is chosen by the network that learned it; recovery keeps
   the rest of the code close to the source.
+- ``select: codes``: as ``classes`` (S's class heads read the source and the outputs), but per code
+  instead of per category: of every category's ``category_draws`` shared draws, the ``restarts`` codes
+  whose outputs S's heads most likely read as the source's class are each sample's starts (their
+  category fixed). Where two categories of a trained model settle on one class and a class has no
+  category of its own, some draws of another category still show it; a per-category verdict cannot
+  reach them.
 
 BatchNorm (the generators are trained, and ``SyncGAN.generate`` samples, with batch statistics):
 - "calibrate" (default): both generators are copied with their running statistics replaced by the
@@ -44,7 +50,7 @@ DIRECTIONS = ("a_to_b", "b_to_a")
 
 
 STARTS = ("prior", "categories")
-SELECTIONS = ("reconstruction", "synchronizer", "classes")
+SELECTIONS = ("reconstruction", "synchronizer", "classes", "codes")
 
 
 @dataclass
@@ -65,9 +71,11 @@ class TransferConfig:
     select: str = "reconstruction"
     """'reconstruction' (the paper: the lowest reconstruction error wins), 'synchronizer' (S's verdict
     picks the category first) or 'classes' (S's class heads pick it: the category whose outputs they
-    read as the source's class). Both need a synchronizer and a categorical code."""
+    read as the source's class) or 'codes' (the same per code: each sample's starts are the draws whose
+    outputs they read as its class). All but the first need a synchronizer and a categorical code."""
     category_draws: int = 8
-    """Shared Gaussian draws per category that S scores against each source (``select: synchronizer``)."""
+    """Shared Gaussian draws per category that S scores against each source (every ``select`` but
+    'reconstruction')."""
     seed: int = 0
 
     def validate(self) -> None:
@@ -159,8 +167,8 @@ def transfer(
     k = int(getattr(model, "latent_classes", 0) or 0) if cfg.starts == "categories" or cfg.select != "reconstruction" else 0
     if cfg.select != "reconstruction" and (k == 0 or getattr(model, "sync", None) is None):
         raise ValueError(f"select: {cfg.select} needs a model with a synchronizer and a categorical code (latent_classes > 0)")
-    if cfg.select == "classes" and getattr(model.sync, "classes_a", None) is None:
-        raise ValueError("select: classes needs a synchronizer with class heads (sync_class_weight > 0)")
+    if cfg.select in ("classes", "codes") and getattr(model.sync, "classes_a", None) is None:
+        raise ValueError(f"select: {cfg.select} needs a synchronizer with class heads (sync_class_weight > 0)")
     if cfg.batchnorm == "calibrate":
         src, dst = (calibrated(g, _calibration_batches(z_dim, cfg, x.device, prior)) for g in (src, dst))
         contexts = (nullcontext(), nullcontext())
@@ -171,7 +179,9 @@ def transfer(
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     with contexts[0], contexts[1]:
         starts, fixed = None, 0
-        if k:
+        if k and cfg.select == "codes":
+            starts, fixed = _synchronous_codes(model, dst, target, direction, k, z_dim, cfg, gen), k
+        elif k:
             categories = (_synchronous_category(model, dst, target, direction, k, z_dim, cfg, gen)
                           if cfg.select != "reconstruction" else None)
             starts, fixed = _category_starts(x.shape[0], k, z_dim, cfg.restarts, categories, gen, x.device), k
@@ -237,6 +247,25 @@ def _synchronous_category(model, dst: nn.Module, target: torch.Tensor, direction
         score = logits.view(-1, k, cfg.category_draws).mean(2)
     sync.train(training)
     return score.argmax(1)
+
+
+@torch.no_grad()
+def _synchronous_codes(model, dst: nn.Module, target: torch.Tensor, direction: str, k: int, z_dim: int,
+                       cfg: TransferConfig, gen: torch.Generator) -> torch.Tensor:
+    """(R, N, z_dim) starts, R = ``cfg.restarts``: per source sample, the codes among every category's
+    ``category_draws`` shared draws whose outputs G_dst(z) S's class heads most likely read as the
+    source's class, by sum_c p_src(c | x) * p_dst(c | G_dst(z))."""
+    sync = model.sync
+    training = sync.training
+    sync.eval()
+    codes = _one_hot_codes(torch.arange(k).repeat_interleave(cfg.category_draws), k, z_dim, gen, target.device)
+    made = dst(codes)
+    x_a, x_b = (target, made) if direction == "a_to_b" else (made, target)
+    p_a, p_b = (logits.softmax(1) for logits in sync.classify(*sync.features(x_a, x_b)))
+    p_src, p_made = (p_a, p_b) if direction == "a_to_b" else (p_b, p_a)
+    best = (p_src @ p_made.T).topk(min(cfg.restarts, len(codes)), dim=1).indices  # (N, R)
+    sync.train(training)
+    return codes[best.T]
 
 
 def _calibration_batches(z_dim: int, cfg: TransferConfig, device: torch.device, prior=None, batch: int = 512):

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from trainables.data import labelled_mask, load_split
+from trainables.data import evaluation_rows, labelled_mask, load_split
 
 
 def test_labelled_subsets_are_nested_and_sized():
@@ -56,3 +56,13 @@ def test_an_epoch_of_more_steps_than_a_pass_repeats_the_rows_reshuffled(tiny_cor
     assert all(torch.equal(a[0], b[0]) for a, b in zip(resumed, first[17:]))
     one_pass = list(batches(data, 16, np.random.default_rng(5), 1.0, 0))
     assert len(one_pass) == 12 and torch.equal(one_pass[0][0], first[0][0])  # the first pass is the plain epoch's
+
+
+def test_evaluation_rows_take_the_classes_in_turn_from_a_split_sorted_by_class():
+    labels = np.repeat([0, 1, 2], [5, 3, 4])  # stored sorted by class, unequal sizes
+    rows = evaluation_rows(labels, 6)
+    assert sorted(np.bincount(labels[rows])) == [2, 2, 2]  # not the first six rows: five 0s and one 1
+    assert list(rows[:3]) == [0, 5, 8]  # each class's rows in their stored order
+    everything = evaluation_rows(labels, 100)
+    assert sorted(everything) == list(range(12))  # every row once when n exceeds the split
+    assert np.bincount(labels[evaluation_rows(labels, 10)]).tolist() == [4, 3, 3]  # class 1 runs out

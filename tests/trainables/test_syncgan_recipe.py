@@ -91,7 +91,7 @@ class _IgnoresZ(torch.nn.Module):
         return self.generator(self.z.expand(len(z), -1)) + 0.0 * z.sum()
 
 
-@pytest.mark.parametrize("method", ["classes", "synchronizer"])
+@pytest.mark.parametrize("method", ["classes", "codes", "synchronizer"])
 def test_transfer_of_a_trained_model_lands_on_the_source_class_both_ways(method):
     """A model trained on the tiny task translates held-out images into sounds and sounds into images of
     the source's class far above chance (0.25), by the recipe's transfer (S picks the category, recovery the

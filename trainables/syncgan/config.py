@@ -7,10 +7,11 @@ from typing import Optional
 from trainables.config import LoopConfig, in_range
 
 
-TRANSFER_METHODS = ("recovery", "categories", "synchronizer", "classes")
+TRANSFER_METHODS = ("recovery", "categories", "synchronizer", "classes", "codes")
 """``transfer_method`` -> (``TransferConfig.starts``, ``TransferConfig.select``)."""
 TRANSFER_SETTINGS = {"recovery": ("prior", "reconstruction"), "categories": ("categories", "reconstruction"),
-                     "synchronizer": ("categories", "synchronizer"), "classes": ("categories", "classes")}
+                     "synchronizer": ("categories", "synchronizer"), "classes": ("categories", "classes"),
+                     "codes": ("categories", "codes")}
 
 
 @dataclass
@@ -138,13 +139,14 @@ class SyncGANConfig(LoopConfig):
     ``trainables.transfer``): ``recovery`` (the paper's latent recovery: random starts, the best
     reconstruction wins), ``categories`` (starts cover every category of the code, category held),
     ``synchronizer`` (S's verdict picks the category, recovery the rest of the code) or ``classes``
-    (S's class heads pick it: the category whose outputs they read as the source's class). A code without
-    categories (latent_classes 0) is always recovered the paper's way; ``classes`` without class heads
-    (sync_class_weight 0) is ``synchronizer``."""
+    (S's class heads pick it: the category whose outputs they read as the source's class) or ``codes``
+    (S's class heads pick the starting codes themselves, among draws of every category). A code without
+    categories (latent_classes 0) is always recovered the paper's way; ``classes`` or ``codes`` without
+    class heads (sync_class_weight 0) is ``synchronizer``."""
     transfer_steps: int = 30
     """Gradient steps of latent recovery per restart (``trainables.transfer``); >= 0."""
     transfer_restarts: int = 2
-    """Starts of latent recovery per sample (``recovery``) or per category; >= 1."""
+    """Starts of latent recovery per sample (``recovery``, ``codes``) or per category; >= 1."""
 
     def validate(self) -> None:
         super().validate()

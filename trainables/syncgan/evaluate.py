@@ -6,7 +6,7 @@ import math
 import torch
 
 from trainables.classifiers import load_classifiers, predict, predict_proba
-from trainables.data import load_split
+from trainables.data import evaluation_rows, load_split
 from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, soft_sync_kappa, sync_rate,
                                 synchronizer_accuracy, synchronizer_judge_agreement)
 from trainables.sample_grid import judged_captions
@@ -33,11 +33,12 @@ class SyncGANEvaluator:
         gen = torch.Generator().manual_seed(cfg.seed + 12345)
         self.z = model.sample_z(cfg.eval_samples, device, generator=gen)
         self.z_grid = self.z[:cfg.image_grid_size]
-        self.real_images = self.test.images(slice(0, cfg.eval_samples)).to(device)
+        rows = evaluation_rows(self.test.label, cfg.eval_samples)
+        self.real_images = self.test.images(rows).to(device)
         # the judges' ceiling: the sync rate of real test pairs (same class by construction), as generated
         # pairs are judged; a generated sync rate above it needs samples easier to classify than real ones
-        self.real_audio = self.test.audios(slice(0, cfg.eval_samples)).to(device)
-        self.real_labels = torch.from_numpy(self.test.label[:cfg.eval_samples])
+        self.real_audio = self.test.audios(rows).to(device)
+        self.real_labels = torch.from_numpy(self.test.label[rows])
         self.sync_rate_real = sync_rate(predict(self.clf_a, self.real_images), predict(self.clf_b, self.real_audio))
 
     @torch.no_grad()
@@ -55,11 +56,11 @@ class SyncGANEvaluator:
         fk = fid_kid(self.real_images, x_a, self.clf_a, seed=self.cfg.seed)
         out.update(fid_image=fk["fid"], kid_image=fk["kid"])
         if final and self.cfg.transfer_samples:
-            n = min(self.cfg.transfer_samples, len(self.test))
+            rows = evaluation_rows(self.test.label, self.cfg.transfer_samples)
             out.update(evaluate_transfer(
                 lambda x, direction: self.model.translate(x, direction, seed=self.cfg.seed),
-                self.test.images(slice(0, n)).to(self.device), self.test.audios(slice(0, n)).to(self.device),
-                torch.from_numpy(self.test.label[:n]), self.clf_a, self.clf_b))
+                self.test.images(rows).to(self.device), self.test.audios(rows).to(self.device),
+                torch.from_numpy(self.test.label[rows]), self.clf_a, self.clf_b))
         out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"],
                    sync_rate_real=self.sync_rate_real)
         if self.model.warmup_warning:  # once: the report after the warm-up (platform.tune prints it as a line)

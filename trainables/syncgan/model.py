@@ -350,7 +350,7 @@ class SyncGAN(nn.Module):
         from trainables.transfer import TransferConfig, transfer
 
         method = self.cfg.transfer_method if self.latent_classes else "recovery"
-        if method == "classes" and self.sync.classes_a is None:
+        if method in ("classes", "codes") and self.sync.classes_a is None:
             method = "synchronizer"
         starts, select = TRANSFER_SETTINGS[method]
         tcfg = TransferConfig(steps=self.cfg.transfer_steps if steps is None else steps,

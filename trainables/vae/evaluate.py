@@ -6,7 +6,7 @@ import math
 import torch
 
 from trainables.classifiers import load_classifiers, predict
-from trainables.data import load_split
+from trainables.data import evaluation_rows, load_split
 from trainables.metrics import class_coverage, fid_kid, label_accuracy
 from trainables.sample_grid import judged_captions
 from trainables.tensorboard_log import TrialWriter
@@ -27,11 +27,11 @@ class AudioToImageEvaluator:
         self.class_names = manifest.get("classes", {})
         self.clf_a, _, self.clf_acc = load_classifiers(cfg.classifier_path, device)
         test = load_split(cfg.corpus_dir, "test")
-        n = min(cfg.eval_samples, len(test))
+        rows = evaluation_rows(test.label, cfg.eval_samples)
         self.n_classes = len(manifest.get("classes", {}).get("image", [])) or int(test.label.max() + 1)
-        self.audio = test.audios(slice(0, n)).to(device)
-        self.labels = torch.from_numpy(test.label[:n])
-        self.real_images = test.images(slice(0, n)).to(device)
+        self.audio = test.audios(rows).to(device)
+        self.labels = torch.from_numpy(test.label[rows])
+        self.real_images = test.images(rows).to(device)
 
     @torch.no_grad()
     def metrics(self, final: bool) -> dict[str, float]:
