@@ -1,4 +1,4 @@
-"""What models that generate an (image, audio) pair from one code share (SyncGAN, CoGAN): the
+"""What models that generate an (image, audio) pair from one code share (SyncGAN and any such baseline): the
 TensorBoard grid of judged pairs, the files ``platform.generate`` writes, and the sentence on what their
 sync rate means."""
 from __future__ import annotations

@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from trainables.cogan import samples as cogan_samples
+from trainables.cogan.config import CoGANConfig
+from trainables.cogan.evaluate import CoGANEvaluator
+from trainables.cogan.model import CoGAN
 from trainables.contracts import Evaluator, PairModel, check_trainable
 from trainables.sample_files import SampleWriter
 from trainables.syncgan import samples as syncgan_samples
@@ -44,6 +48,8 @@ TRAINABLES: dict[str, Trainable] = {
                      "the slides' audio-to-image VAE", vae_samples.write_samples),
     "vaegan": Trainable("vaegan", VAEGANConfig, VAEGAN, AudioToImageEvaluator, "image_acc_from_audio",
                         "the slides' all-convolutional audio-to-image VAE-GAN", vae_samples.write_samples),
+    "cogan": Trainable("cogan", CoGANConfig, CoGAN, CoGANEvaluator, "sync_rate",
+                       "two GANs coupled by shared layers, no pairs (the CoGAN baseline)", cogan_samples.write_samples),
 }
 
 
