@@ -41,7 +41,7 @@ def fit(
     train: Optional[PairArrays] = None,
     hparams: bool = True,
 ) -> dict[str, float]:
-    """Train ``trainable`` (syncgan, vae, vaegan) for ``cfg.epochs`` epochs; returns the last metrics.
+    """Train ``trainable`` (a registry name or entry) for ``cfg.epochs`` epochs; returns the last metrics.
 
     Every rank calls ``report(metrics, checkpoint_dir)`` at the end of each epoch and, with
     ``cfg.checkpoint_every_steps``, every N steps; rank 0's metrics carry the evaluation. ``train``
