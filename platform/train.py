@@ -62,7 +62,7 @@ def check_fits_locally(resources: Resources) -> None:
 def run(study: Study, results_root: str | Path, data_root: Path, resources: Resources, name: str | None = None,
         address: str | None = None, verbose: bool = False) -> dict:
     """Train once; returns the final metrics, one sentence of what they mean, and where the checkpoint
-    and TensorBoard logs are. One line per epoch (the model's progress line, ``EpochLines``); ``verbose``:
+    and TensorBoard logs are. One line per epoch (the evaluator's declared progress line, ``EpochLines``); ``verbose``:
     the workers' own output and Ray's warnings instead."""
     from platform.progress import EpochLines, quiet_ray
 
@@ -93,7 +93,7 @@ def run(study: Study, results_root: str | Path, data_root: Path, resources: Reso
     if verbose:
         result = trainer.fit()
     else:
-        with EpochLines(run_dir / "progress.jsonl", int(config["epochs"]), spec.evaluator_cls.progress):
+        with EpochLines(run_dir / "progress.jsonl", int(config["epochs"]), spec.evaluator_cls.declared.progress_line):
             result = trainer.fit()
     summary = {
         "run_dir": str(run_dir), "wall_seconds": round(time.time() - t0, 1),

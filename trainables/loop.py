@@ -41,7 +41,7 @@ def fit(
     train: Optional[PairArrays] = None,
     hparams: bool = True,
 ) -> dict[str, float]:
-    """Train ``trainable`` (syncgan, vae, vaegan) for ``cfg.epochs`` epochs; returns the last metrics.
+    """Train ``trainable`` (a registry name or entry) for ``cfg.epochs`` epochs; returns the last metrics.
 
     Every rank calls ``report(metrics, checkpoint_dir)`` at the end of each epoch and, with
     ``cfg.checkpoint_every_steps``, every N steps; rank 0's metrics carry the evaluation. ``train``
@@ -101,7 +101,7 @@ def fit(
                 writer.scalars({f"eval/{k}": metrics[k] for k in names if k in metrics}, log_epoch)
                 evaluator.samples(writer, log_epoch)
                 writer.flush()
-                log_progress(cfg, metrics, evaluator.progress(metrics))
+                log_progress(cfg, metrics, evaluator.declared.progress_line(metrics))
         with tempfile.TemporaryDirectory() as tmp:
             save_checkpoint(model, progress, config, tmp, rank, trainable=spec.name)
             report(metrics, tmp)
@@ -164,7 +164,8 @@ def learning_rates(model) -> dict[str, float]:
 
 
 def epoch_line(metrics: dict[str, Any], epochs: int, line: str) -> str:
-    """The console line of one epoch: ``epoch 3/12: <the model's progress line> (4.6 s)``."""
+    """The console line of one epoch: ``epoch 3/12: <line> (4.6 s)``, the line being the evaluator's
+    ``declared.progress_line`` (its headline and watched metrics, then its losses)."""
     return f"epoch {metrics.get('epoch', '?')}/{epochs}: {line} ({metrics.get('epoch_seconds', 0.0):.1f} s)"
 
 

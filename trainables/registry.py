@@ -1,9 +1,17 @@
-"""The trainables by name: config schema, model and evaluator, and the metric checkpoints rank by."""
+"""The trainables by name: config schema, model and evaluator, and the metric checkpoints rank by.
+
+Adding a model is its folder ``trainables/<model>/`` plus one line below; each ``Trainable`` is checked
+against the contracts when it is made (``trainables.contracts``: one error naming what is missing)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from trainables.cogan import samples as cogan_samples
+from trainables.cogan.config import CoGANConfig
+from trainables.cogan.evaluate import CoGANEvaluator
+from trainables.cogan.model import CoGAN
+from trainables.contracts import Evaluator, PairModel, check_trainable
 from trainables.sample_files import SampleWriter
 from trainables.syncgan import samples as syncgan_samples
 from trainables.syncgan.config import SyncGANConfig
@@ -19,8 +27,8 @@ from trainables.vae.model import VAE, VAEGAN
 class Trainable:
     name: str
     config_cls: type
-    model_cls: Any
-    evaluator_cls: Any
+    model_cls: type[PairModel]
+    evaluator_cls: type[Evaluator]
     objective: str
     """The evaluation metric checkpoints are ranked by (higher is better)."""
     description: str
@@ -28,6 +36,9 @@ class Trainable:
     """What ``platform.generate`` writes for a checkpoint, the model's own writer
     (``trainables/<model>/samples.py``): SyncGAN's image/audio pairs generated from latent codes and test
     pairs translated through them; the VAE's images from test clips."""
+
+    def __post_init__(self) -> None:
+        check_trainable(self.name, self.config_cls, self.model_cls, self.evaluator_cls, self.objective, self.samples)
 
 
 TRAINABLES: dict[str, Trainable] = {
@@ -37,6 +48,8 @@ TRAINABLES: dict[str, Trainable] = {
                      "the slides' audio-to-image VAE", vae_samples.write_samples),
     "vaegan": Trainable("vaegan", VAEGANConfig, VAEGAN, AudioToImageEvaluator, "image_acc_from_audio",
                         "the slides' all-convolutional audio-to-image VAE-GAN", vae_samples.write_samples),
+    "cogan": Trainable("cogan", CoGANConfig, CoGAN, CoGANEvaluator, "sync_rate",
+                       "two GANs coupled by shared layers, no pairs (the CoGAN baseline)", cogan_samples.write_samples),
 }
 
 

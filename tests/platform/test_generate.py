@@ -225,7 +225,8 @@ def test_every_registered_trainable_brings_its_own_sample_writer():
     from trainables.registry import TRAINABLES
 
     assert {name: t.samples.__module__ for name, t in TRAINABLES.items()} == {
-        "syncgan": "trainables.syncgan.samples", "vae": "trainables.vae.samples", "vaegan": "trainables.vae.samples"}
+        "syncgan": "trainables.syncgan.samples", "vae": "trainables.vae.samples", "vaegan": "trainables.vae.samples",
+        "cogan": "trainables.cogan.samples"}
     source = inspect.getsource(platform.generate)
     assert not any(word in source for word in ("sample_z", "images_from_audio", "transfer_method", "syncgan", "SyncGAN"))
 

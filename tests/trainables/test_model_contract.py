@@ -1,4 +1,4 @@
-"""What every model's train_step promises the training loop: SyncGAN, VAE and VAE-GAN alike.
+"""What every model's train_step promises the training loop: SyncGAN, VAE, VAE-GAN and CoGAN alike.
 
 Every parameter is in exactly one optimizer and has a gradient when ``average_grads`` sees its optimizer
 (a layer left out would break data-parallel averaging; a None gradient is averaged as zeros);
@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from trainables.cogan import CoGAN, CoGANConfig
+from trainables.registry import TRAINABLES
 from trainables.syncgan import SyncGAN, SyncGANConfig
 from trainables.syncgan.config import PAPER_RECIPE
 from trainables.vae import VAE, VAEGAN, VAEConfig, VAEGANConfig
@@ -20,13 +22,19 @@ MODELS = {
     "syncgan_paper": lambda: SyncGAN(SyncGANConfig(**{**PAPER_RECIPE, "width": 8, "z_dim": 16}), *SHAPES),
     "vae": lambda: VAE(VAEConfig(width=8, fc_width=32, z_dim=8), *SHAPES),
     "vaegan": lambda: VAEGAN(VAEGANConfig(width=8, z_dim=8), *SHAPES),
+    "cogan": lambda: CoGAN(CoGANConfig(width=8, z_dim=16, shared_width=32), *SHAPES),
 }
 NETWORKS = {
     "syncgan": {"g_a", "g_b", "d_a", "d_b", "sync"},
     "syncgan_paper": {"g_a", "g_b", "d_a", "d_b", "sync"},
     "vae": {"encoder", "decoder"},
     "vaegan": {"encoder", "decoder", "d_image"},
+    "cogan": {"g_a", "g_b", "d_a", "d_b"},
 }
+
+
+def test_every_registered_model_is_checked_here():
+    assert set(TRAINABLES) <= set(MODELS)
 
 
 def _batch(n: int = 16, seed: int = 0):

@@ -7,9 +7,10 @@ import torch
 
 from trainables.classifiers import load_classifiers, predict, predict_proba
 from trainables.data import evaluation_rows, load_split
+from trainables.declared_metrics import DeclaredMetrics
 from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, soft_sync_kappa, sync_rate,
                                 synchronizer_accuracy, synchronizer_judge_agreement)
-from trainables.sample_grid import judged_captions
+from trainables.generated_pairs import log_judged_pairs, pairs_meaning
 from trainables.syncgan.config import SyncGANConfig
 from trainables.syncgan.model import SyncGAN
 from trainables.tensorboard_log import TrialWriter
@@ -18,12 +19,17 @@ from trainables.tensorboard_log import TrialWriter
 class SyncGANEvaluator:
     """Judges generated pairs with the corpus's classifiers; the test split is the FID reference."""
 
-    scalars = ("sync_rate", "sync_kappa", "sync_kappa_soft", "class_coverage_image", "class_coverage_audio", "fid_image", "kid_image",
-               "synchronizer_acc_real", "synchronizer_judge_agreement")
-    final_scalars = ("transfer_acc_a_to_b", "transfer_acc_b_to_a")
-    headline = ("sync_rate", "sync_kappa", "synchronizer_judge_agreement", "fid_image", "class_coverage_image",
-                "class_coverage_audio")
-    """The metrics a summary or a progress line shows first, after the study's objectives."""
+    declared = DeclaredMetrics(
+        headline=("sync_rate", "sync_kappa", "synchronizer_judge_agreement", "fid_image", "class_coverage_image",
+                  "class_coverage_audio"),
+        watched=("synchronizer_acc_real",),
+        others=("sync_kappa_soft", "kid_image"),
+        final=("transfer_acc_a_to_b", "transfer_acc_b_to_a"),
+        details=("classifier_acc_image", "classifier_acc_audio", "sync_rate_real", "synchronizer_warmup_acc",
+                 "synchronizer_warmup_steps", "recovery_mse_a_to_b", "recovery_mse_b_to_a", "transfer_seconds_a_to_b",
+                 "transfer_seconds_b_to_a", "warning"),
+        losses=("loss_d_image", "loss_d_audio", "loss_g_sync"))
+    scalars, final_scalars, headline = declared.scalars, declared.final, declared.headline
 
     def __init__(self, model: SyncGAN, cfg: SyncGANConfig, manifest: dict, device: torch.device | str) -> None:
         self.model, self.cfg, self.manifest, self.device = model, cfg, manifest, device
@@ -73,34 +79,8 @@ class SyncGANEvaluator:
             raise FloatingPointError(f"evaluation produced NaN for {bad}")
         return out
 
-    @torch.no_grad()
     def samples(self, writer: TrialWriter, step: int) -> None:
         """The grid of generated pairs, each captioned with the judges' classes and framed by their verdict."""
-        img, spec = self.model.generate(self.z_grid)
-        names = self.manifest.get("classes", {})
-        captions, agree = judged_captions(predict(self.clf_a, img).tolist(), predict(self.clf_b, spec).tolist(),
-                                          names.get("image", []), names.get("audio", []))
-        writer.pairs("samples/pairs", img, spec, step, captions, agree)
-        writer.audio("samples/audio", spec, self.manifest["audio"], step)
+        log_judged_pairs(writer, self.model, self.z_grid, self.clf_a, self.clf_b, self.manifest, step)
 
-    @staticmethod
-    def meaning(metrics: dict[str, float]) -> str:
-        """One plain sentence on what the metrics mean for a person (empty if they lack the sync rate)."""
-        if "sync_rate" not in metrics:
-            return ""
-        text = f"The judges put both halves of {metrics['sync_rate']:.0%} of the generated pairs in one class"
-        if metrics.get("sync_rate_real"):
-            real = metrics["sync_rate_real"]
-            text += (f", against {real:.0%} of real pairs (the most they can confirm): "
-                     f"{metrics['sync_rate'] / real:.0%} of that ceiling")
-        if "sync_kappa" in metrics:
-            text += f"; corrected for chance (sync_kappa) {metrics['sync_kappa']:.2f} of 1"
-        return text + "."
-
-    @staticmethod
-    def progress(metrics: dict[str, float]) -> str:
-        return (f"sync_rate={metrics['sync_rate']:.3f} sync_kappa={metrics['sync_kappa']:.3f} fid_image={metrics['fid_image']:.2f} "
-                f"S_acc_real={metrics['synchronizer_acc_real']:.3f} S_judge_agree={metrics['synchronizer_judge_agreement']:.3f} "
-                f"loss_d_image={metrics['loss_d_image']:.3f} loss_d_audio={metrics['loss_d_audio']:.3f} "
-                f"loss_g_sync={metrics['loss_g_sync']:.3f}")
-
+    meaning = staticmethod(pairs_meaning)

@@ -7,6 +7,7 @@ import torch
 
 from trainables.classifiers import load_classifiers, predict
 from trainables.data import evaluation_rows, load_split
+from trainables.declared_metrics import DeclaredMetrics
 from trainables.metrics import class_coverage, fid_kid, label_accuracy
 from trainables.sample_grid import judged_captions
 from trainables.tensorboard_log import TrialWriter
@@ -17,10 +18,10 @@ from trainables.vae.model import AudioToImage
 class AudioToImageEvaluator:
     """Translates the first ``eval_samples`` test clips to images and judges them with LeNet-5."""
 
-    scalars = ("image_acc_from_audio", "class_coverage_image", "fid_image", "kid_image")
-    final_scalars = ()
-    headline = ("image_acc_from_audio", "fid_image", "class_coverage_image")
-    """The metrics a summary or a progress line shows first, after the study's objectives."""
+    declared = DeclaredMetrics(headline=("image_acc_from_audio", "fid_image", "class_coverage_image"),
+                               others=("kid_image",), details=("classifier_acc_image",),
+                               losses=("loss_reconstruction", "loss_kl", "loss_d_image"))
+    scalars, final_scalars, headline = declared.scalars, declared.final, declared.headline
 
     def __init__(self, model: AudioToImage, cfg: AudioToImageConfig, manifest: dict, device: torch.device | str) -> None:
         self.model, self.cfg, self.device = model, cfg, device
@@ -66,8 +67,3 @@ class AudioToImageEvaluator:
         return (f"LeNet-5 puts {metrics['image_acc_from_audio']:.0%} of the images generated from test clips in "
                 f"the class of their clip (the slides' measure; the judge itself is right on "
                 f"{metrics.get('classifier_acc_image', float('nan')):.0%} of real test images).")
-
-    @staticmethod
-    def progress(metrics: dict[str, float]) -> str:
-        losses = " ".join(f"{k}={metrics[k]:.3f}" for k in ("loss_reconstruction", "loss_kl", "loss_d_image") if k in metrics)
-        return f"image_acc_from_audio={metrics['image_acc_from_audio']:.3f} fid_image={metrics['fid_image']:.2f} {losses}"
