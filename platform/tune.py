@@ -22,7 +22,8 @@ from platform.resume_check import check_resume, recorded_settings, settings
 from platform.ray_session import init_ray
 from platform.storage import (ENV_STORAGE, Results, StorageError, check_writable, connect, optuna_url, redact,
                               results_location, url_template)
-from platform.study import Study, StudyError, add_study_arguments, load_study
+from platform.study import Study, StudyError, load_study
+from platform.study_files import add_study_arguments
 from trainables.config import to_dict
 
 
@@ -190,7 +191,7 @@ def _search(study: Study, results: Results, data_root: Path, slot, storage, url:
              **({} if verbose else {"log_to_driver": False}))  # StudyProgress reports the workers' epochs
     progress = [] if verbose else [StudyProgress(
         [m for m, _ in study.objectives], get_trainable(study.trainable).evaluator_cls.headline,
-        [p.name for p in study.search], int(study.config.get("epochs", 0)) or int(study.scheduler.max_t or 0))]
+        [p.name for p in study.search], study.epochs)]
     corpus_dir, clf_path, clf_acc = prepare(study, data_root.resolve())
     fixed = {**study.config, "corpus_dir": str(corpus_dir), "classifier_path": str(clf_path)}
     experiment = results.child(name)
