@@ -29,7 +29,6 @@ import numpy as np
 import optuna
 from ray.tune import Callback
 
-from platform.formatting import settings
 from platform.search_params import SearchParam
 from platform.study import Study
 
@@ -148,12 +147,6 @@ def lineage(trials: list[tuple[str, str, list[dict]]]) -> list[dict[str, Any]]:
             out.append({"trial": tid, "epoch": rec.get("epoch"), "from": donor, "cloned": donor != tid,
                         "config": rec.get("config", {})})
     return sorted(out, key=lambda e: (e["epoch"] if isinstance(e["epoch"], (int, float)) else math.inf, e["trial"]))
-
-
-def lineage_lines(entries: list[dict[str, Any]]) -> list[str]:
-    """One line per clone or resume, for the console and the report."""
-    return [f"epoch {e['epoch']}: trial {e['trial']} " + (f"cloned trial {e['from']}" if e["cloned"] else "resumed")
-            + f" -> {settings(e['config'])}" for e in entries]
 
 
 class OptunaRecorder(Callback):

@@ -10,9 +10,11 @@ from ray.exceptions import RayTaskError
 from ray.tune import Result
 from tiny_study import TINY_STUDY
 
-from platform.failures import failure_line, failure_record
+from platform.failures import failure_record
+from platform.formatting import failure_line
 from platform.study import Study
-from platform.tune import exit_code, print_summary, summarize
+from platform.summary import summarize
+from platform.tune import exit_code, print_summary
 
 # Tune's error.txt of a trial whose SyncGAN diverged (Ray 2.60, Train V2): the worker's traceback inside
 # Ray's wrappers, ~100 lines in a real run (shortened here)

@@ -12,7 +12,8 @@ import yaml
 from ray.tune.schedulers import PopulationBasedTraining
 from tiny_study import TINY_STUDY
 
-from platform.pbt import LINEAGE_ATTR, WithinBounds, build_scheduler, lineage, lineage_lines, prune_checkpoints
+from platform.formatting import lineage_lines
+from platform.pbt import LINEAGE_ATTR, WithinBounds, build_scheduler, lineage, prune_checkpoints
 from platform.report import report
 from platform.study import StudyError, load_study
 from platform.tune import run

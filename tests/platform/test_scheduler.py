@@ -11,13 +11,18 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from tiny_study import TINY_STUDY
 
 from platform.study import Study, StudyError, load_study
-from platform.tune import _scheduler, run
+from platform.strategies import strategy_for
+from platform.tune import run
 
 
 def _study(**changes):
     raw = copy.deepcopy(TINY_STUDY)
     raw.update(changes)
     return Study.from_dict(raw, "tiny_study")
+
+
+def _scheduler(study: Study):
+    return strategy_for(study).scheduler()
 
 
 def _rungs(scheduler: ASHAScheduler) -> list[int]:

@@ -233,7 +233,7 @@ def test_bad_cost_studies_are_rejected_naming_the_key(overrides, message):
 
 
 def test_the_trade_off_names_the_best_trial_per_budget_and_the_smallest_budget_close_to_the_best():
-    from platform.tune import trade_off
+    from platform.summary import trade_off
 
     study = load_study("syncgan_semi")
 
