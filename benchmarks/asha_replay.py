@@ -3,7 +3,7 @@
 ``benchmarks/search_efficiency.py`` runs every random-search trial to its last epoch (FIFO), so their
 curves say what each point would have done. This replays random search over those points (drawn with
 replacement, ``--sequences`` sequences of ``--draws`` trials, two at a time, one epoch per time step)
-under each contender, Ray's own scheduler objects deciding at every epoch (``platform.tune._scheduler``
+under each contender, Ray's own scheduler objects deciding at every epoch (``platform.strategies``
 on syncgan_semi with the contender's ``scheduler`` settings), and counts trial-epochs until the first
 epoch at ``--target`` sync_kappa, as search_efficiency does. The points are the same for every
 contender: what differs is only which trials the scheduler stops, so the figures isolate early
@@ -95,7 +95,7 @@ def main() -> int:
     args = p.parse_args()
 
     from platform.study import load_study
-    from platform.tune import _scheduler
+    from platform.strategies import strategy_for
 
     curves = load_curves(args.dirs, args.target, args.epochs)
     good = sum(any(reaches(k, args.target, "max") for k in kappa) for kappa, _ in curves)
@@ -114,7 +114,7 @@ def main() -> int:
     means = {}
     for name, overrides in contenders.items():
         study = None if overrides is None else load_study("syncgan_semi", overrides)
-        costs = np.array([replay(seq, None if study is None else _scheduler(study), args.target, args.epochs)
+        costs = np.array([replay(seq, None if study is None else strategy_for(study).scheduler(), args.target, args.epochs)
                           for seq in sequences])
         means[name] = costs.mean()
         print(f"{name:32s} trial-epochs to the target: mean {costs.mean():6.1f}, median {np.median(costs):4.0f}, "

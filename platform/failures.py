@@ -2,15 +2,14 @@
 
 Ray wraps a trial's exception (RayTaskError, Train's WorkerGroupError ...) around the worker's
 traceback, so Tune's ``error.txt`` runs to ~100 lines per trial; the summary, the log and
-``platform.report`` print ``failure_line`` instead (the root cause: ``trainables.ray_logs.root_cause``).
+``platform.report`` print ``platform.formatting.failure_line`` of a ``failure_record`` instead (the root
+cause: ``trainables.ray_logs.root_cause``).
 No Ray import here (``platform.report`` uses it).
 """
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from platform.formatting import settings
 from trainables.ray_logs import root_cause as error_reason  # noqa: F401 (the name the platform uses)
 
 
@@ -22,14 +21,6 @@ def failure_record(trial_id: str, error_text: str, error_file: str) -> dict[str,
     if not sep or not re.fullmatch(r"\w+", kind):
         kind, message = "Error", reason
     return {"trial_id": trial_id, "error_type": kind, "message": message, "error_file": error_file}
-
-
-def failure_line(f: dict[str, Any]) -> str:
-    """One line for a ``failure_record`` (with its searched ``config`` if it has one):
-    ``trial <id> (lr_g=inf) failed: Type: message (traceback: <file>)``."""
-    config = settings(f.get("config") or {})
-    return (f"trial {f['trial_id']}{f' ({config})' if config else ''} failed: {f['error_type']}: {f['message']} "
-            f"(traceback: {f['error_file']})")
 
 
 def read_text(path: str | None) -> str:

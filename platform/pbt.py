@@ -2,6 +2,12 @@
 with its first population, mutations and bounds taken from the study's search space, the trials'
 record in Optuna, and the lineage of which trial cloned which.
 
+Every ``perturbation_interval`` epochs a trial in the bottom ``quantile_fraction`` clones the checkpoint
+of one in the top and goes on with its settings mutated (each searched setting resampled with
+``resample_probability``, else multiplied by 0.8 or 1.2, or moved to a neighbouring choice; kept within
+the search range), all trials in step when ``synch``. The mutations are the search space, so
+conditional parameters are not allowed, and a trial trains in one process (``num_workers`` 1).
+
 Ray's PBT takes no search algorithm: the first ``num_samples`` configs are Tune's seeded random draws
 of the space (``first_population``). A trial trains in its own process and hands Tune a checkpoint with
 every report (``trainables.ray_train.tune_checkpointed_trial``): when PBT perturbs it, Tune restarts it
@@ -23,8 +29,8 @@ import numpy as np
 import optuna
 from ray.tune import Callback
 
-from platform.formatting import settings
-from platform.study import SearchParam, Study
+from platform.search_params import SearchParam
+from platform.study import Study
 
 LINEAGE_ATTR = "pbt_lineage"
 
@@ -141,12 +147,6 @@ def lineage(trials: list[tuple[str, str, list[dict]]]) -> list[dict[str, Any]]:
             out.append({"trial": tid, "epoch": rec.get("epoch"), "from": donor, "cloned": donor != tid,
                         "config": rec.get("config", {})})
     return sorted(out, key=lambda e: (e["epoch"] if isinstance(e["epoch"], (int, float)) else math.inf, e["trial"]))
-
-
-def lineage_lines(entries: list[dict[str, Any]]) -> list[str]:
-    """One line per clone or resume, for the console and the report."""
-    return [f"epoch {e['epoch']}: trial {e['trial']} " + (f"cloned trial {e['from']}" if e["cloned"] else "resumed")
-            + f" -> {settings(e['config'])}" for e in entries]
 
 
 class OptunaRecorder(Callback):

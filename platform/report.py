@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from data_prep.atomic import atomic_path, swap_directory
-from platform.formatting import number
-from platform.failures import error_reason, failure_line, failure_record, read_text
+from platform.failures import error_reason, failure_record, read_text
+from platform.formatting import number, report_lines
 from platform.storage import ENV_STORAGE, StorageError, connect, optuna_url, redact, results_location
 
 FAIL_REASON_KEYS = ("fail_reason", "failure_reason", "reason", "error")
@@ -534,30 +534,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"error: cannot write the report: {os_error_line(e, args.results)}", file=sys.stderr)
         return 2
-    counts = ", ".join(f"{n} {s.lower()}" for s, n in index["trials"].items())
-    print(f"study {index['study']}: {sum(index['trials'].values())} trials ({counts}); storage {index['optuna_storage']}")
-    print(index["table"])
-    for f in index["failures"]:
-        print(f"failed: {failure_line(f)}")
-    if index["best_trials"]:
-        print(f"\nbest trial(s) (*): {', '.join(map(str, index['best_trials']))}")
-        if index.get("meaning"):
-            print(f"what it means: {index['meaning']}")
-    else:
-        print(f"\n{index['best_missing']}")
-    if index.get("lineage"):
-        from platform.pbt import lineage_lines
-
-        print("PBT lineage (trials by number):")
-        for line in lineage_lines(index["lineage"]):
-            print("  " + line)
-    if "checkpoint_missing" in index:
-        print(f"warning: {index['checkpoint_missing']}", file=sys.stderr)
-    for name, entry in index.get("plots", {}).items():
-        for k in ("skipped", "html_skipped", "png_skipped"):
-            if k in entry:
-                print(f"plot {name}: {k.replace('_', ' ')}: {entry[k]}", file=sys.stderr)
-    print(f"written: {index['best_dir']}/ ({', '.join(index['files'].values())}{', plots/' if 'plots' in index else ''}, report.json)")
+    out, problems = report_lines(index)
+    print("\n".join(out))
+    for line in problems:
+        print(line, file=sys.stderr)
     return 0
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from platform.study import Study, StudyError, validate
-from trainables.config import from_dict, to_dict
+from platform.study import SET_BY_PLATFORM, Study, StudyError
+from trainables.config import to_dict
 
 MAY_CHANGE = ("description", "resources.cpus_per_worker", "resources.gpus_per_worker", "resources.max_failures",
               "resources.startup_retries", "resources.keep_checkpoints")
 """What ``--resume`` may change: the study's description, and the resources a trial's Train run takes when
 it starts again (they place work and guard against failures; the numbers a trial computes stay the same)."""
-_SET_BY_PLATFORM = ("corpus_dir", "classifier_path", "tb_dir")
 
 
 def settings(study: Study, storage: str) -> dict[str, Any]:
@@ -26,15 +25,12 @@ def settings(study: Study, storage: str) -> dict[str, Any]:
     (defaults filled in, numbers as numbers), as flat ``key: value`` pairs; ``storage``: the Optuna
     storage URL without its password."""
     from data_prep.corpora import config_from_dict, config_to_dict
-    from trainables.registry import TRAINABLES
 
-    config = to_dict(from_dict(TRAINABLES[study.trainable].config_cls, study.config, where="config"))
     nested = {
         "description": study.description, "trainable": study.trainable,
-        "corpus": {"name": study.corpus["name"],
-                   **config_to_dict(config_from_dict(study.corpus["name"], study.corpus["overrides"]))},
-        "config": {k: v for k, v in config.items() if k not in _SET_BY_PLATFORM},
-        **study.resolved(), "classifiers": study.classifiers, "optuna_storage": storage,
+        "corpus": {"name": study.corpus.name, **config_to_dict(config_from_dict(study.corpus.name, study.corpus.overrides))},
+        "config": {k: v for k, v in to_dict(study.trainable_config()).items() if k not in SET_BY_PLATFORM},
+        **study.resolved(), "classifiers": study.classifiers.given(), "optuna_storage": storage,
         "resources": to_dict(study.resources),
     }
     return json.loads(json.dumps(_flat(nested), default=str))  # as run_info.json holds them
@@ -61,7 +57,7 @@ def recorded_settings(info: dict[str, Any], where: str) -> dict[str, Any]:
         recorded = dict(info["settings"])
     else:
         try:
-            study = validate(info["study"], name="study", preset=info.get("preset"))
+            study = Study.from_dict(info["study"], name="study", preset=info.get("preset"))
         except (KeyError, TypeError, StudyError) as e:
             raise StudyError(f"--resume: {where} does not hold the experiment's settings ({e}); start a new "
                              "experiment (another --name)") from None

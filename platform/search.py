@@ -32,8 +32,10 @@ import optuna
 from ray.tune import Callback, Stopper
 from ray.tune.search.optuna import OptunaSearch
 
-from platform.failures import error_reason, failure_line, failure_record, read_text  # noqa: F401 (re-exported)
-from platform.study import SearchParam, Study
+from platform.failures import error_reason, failure_record, read_text
+from platform.formatting import failure_line
+from platform.search_params import SearchParam
+from platform.study import Study
 
 FAIL_REASON = "fail_reason"
 TUNE_TRIAL_ID = "tune_trial_id"

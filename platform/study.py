@@ -1,176 +1,248 @@
-"""Study YAML: one validated schema, checked before Ray starts. Unknown keys are errors.
-
-A study names the trainable, the corpus, the fixed training config, the search space, the
-objective(s), the scheduler, the searcher and the resources (``preset:``, one of ``platform/presets.yaml``'s
-local-cpu and gpu, which a study's own ``presets:`` may amend or extend).
-
-Search space (``search:``): one entry per trainable setting, each exactly one distribution
-(``loguniform: [low, high]``, ``uniform: [low, high]``, ``int: [low, high]``, ``choice: [values]``)
-plus, optionally:
-
-- ``when: {parent: value}`` (or ``{parent: [value, ...]}``; several parents: all must hold): the
-  parameter is conditional. ``parent`` must be another searched ``choice`` and each value one of its
-  choices; conditions may nest (a parent may itself be conditional) but not form a cycle. The space
-  is sampled define-by-run (``platform.search.SearchSpace``), parents first, so TPE sees the real
-  distributions; when the condition is false the parameter is not sampled at all, is absent from the
-  trial's config and Optuna's params, and the trainable's default applies. The YAML order is the
-  sampling order (parents moved ahead of their conditional parameters), so with a seed it fixes the
-  points drawn.
-- Every value a trial can draw (both ends of a range, every choice, every ``grid:`` value) must
-  pass the trainable config's own ``validate()`` with the fixed config; the error names the key
-  and the bound (``search.pair_ratio.uniform: high 1.5 fails syncgan's own check: ...``).
-- ``grid: [values]``: the values ``searcher: {type: grid}`` takes for a non-``choice`` parameter
-  (inside its range). Under grid search every parameter is a ``choice`` (its choices, or a ``grid:``
-  subset of them) or carries ``grid:``; conditional parameters are not allowed there. ``num_samples``
-  defaults to the grid size and may not exceed it.
-
-Objectives (``objective:``): ``{metric, mode}``, or a list of them for a multi-objective study
-(``[{metric: fid_image, mode: min}, {metric: sync_rate, mode: max}]``): Optuna then keeps one value
-per objective and the summary lists the Pareto front. ``Study.objectives`` holds them all;
-``Study.metric``/``Study.mode`` are the first. Metrics must be ones the trainable reports (its
-evaluator's scalars, its final scalars with FIFO only, or a training ``loss*``).
-
-Searchers (``searcher.type``): ``optuna_tpe`` (single and multi-objective), ``random``, ``grid``
-(Optuna's GridSampler, so grid trials land in the Optuna storage too) and ``nsga2`` (Optuna's
-NSGAIISampler, ``population_size``), all through Ray's OptunaSearch. ``searcher.cover: <parameter>``
-(a searched ``choice``): the study's first trials take each of its values in turn (Optuna's
-``enqueue_trial``, once per Optuna study), the sampler drawing the other settings; a label-budget study
-covers every ``semi_rate`` so that each budget has a trial before TPE concentrates.
-
-A cost objective: with two objectives of which the second is minimized (``label_budget``, the share
-of paired training data), the summary also answers the trade-off: the best trial at each value of the
-cost, and the smallest cost whose best trial comes within ``tolerance`` (default 0.02) of the best
-first objective.
-
-Target (``target: <value>``, single objective only): the whole search stops once a trial reports the
-objective at or beyond this value (``>=`` for max, ``<=`` for min); running trials are stopped and
-kept, no new trial starts, and the summary says ``target_reached`` (the run is not ``interrupted``).
-
-Schedulers (``scheduler.type``): ``asha``, ``pbt`` or ``fifo``. ASHA and PBT rank trials on one
-metric: the objective for a single-objective study; with several objectives give ``scheduler.metric``
-(and ``scheduler.mode`` unless the metric is one of the objectives), or use ``fifo``.
-
-``pbt`` is population-based training (Ray's ``PopulationBasedTraining``, ``platform.pbt``): ``num_samples``
-trials start from random draws of the search space (``searcher: {type: random, seed}``, the default
-under PBT: Ray's PBT takes no search algorithm); every ``perturbation_interval`` epochs a trial in the
-bottom ``quantile_fraction`` clones the checkpoint of one in the top and goes on with its settings
-mutated (each searched setting resampled with ``resample_probability``, else multiplied by 0.8 or 1.2,
-or moved to a neighbouring choice; kept within the search range), all trials in step when ``synch``.
-The mutations are the search space; conditional parameters are not allowed, and a trial trains in one
-process (the preset's ``num_workers`` must be 1).
+"""Study YAML as one typed schema, checked before Ray starts: ``Study.from_dict`` builds every part with
+the one ``from_dict`` (unknown keys rejected, null taken as the default, each part's own checks), and
+``Study.validate`` checks the parts against each other. Every error is one ``StudyError`` line naming the
+key; every default is defined once, next to its field. The search space: ``platform.search_params``;
+files, ``--set`` overrides and resource presets: ``platform.study_files``.
 """
 from __future__ import annotations
 
-import copy
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Mapping, Optional
 
-import yaml
-
-from platform.study_settings import SCHEDULER_TYPES, SEARCHERS, Scheduler, Searcher
+from platform.search_params import SearchParam, as_number, check_values, grid_size, parse_search
+from platform.study_files import StudyError, apply_overrides, merged_presets, read_study, study_path
 from trainables.config import from_dict
 from trainables.resources import Resources
 
-STUDIES_DIR = Path(__file__).resolve().parent / "studies"
-PRESETS_FILE = Path(__file__).resolve().parent / "presets.yaml"
-"""The resource presets every study shares (a study's ``presets:`` entries are merged over them)."""
-DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
-PARAM_KEYS = ("when", "grid")
-SEARCHER_KEYS = set(Searcher.__dataclass_fields__)
-SCHEDULER_KEYS = set(Scheduler.__dataclass_fields__)
-TOP_KEYS = {
-    "description", "trainable", "corpus", "config", "search", "objective", "num_samples",
-    "scheduler", "searcher", "presets", "preset", "classifiers", "storage", "target", "tolerance",
-}
-RESOURCE_KEYS = set(Resources.__dataclass_fields__)
+SEARCHERS = ("optuna_tpe", "random", "grid", "nsga2")
+SCHEDULER_TYPES = ("asha", "pbt", "fifo")
+MODES = ("min", "max")
+PBT_KEYS = ("perturbation_interval", "quantile_fraction", "resample_probability", "synch")
+SET_BY_PLATFORM = ("corpus_dir", "classifier_path", "tb_dir")
+"""Config keys the platform sets for every run, never the study."""
+TOP_KEYS = {"description", "trainable", "corpus", "config", "search", "objective", "num_samples", "scheduler",
+            "searcher", "presets", "preset", "classifiers", "storage", "target", "tolerance"}
 
 
-class StudyError(ValueError):
-    """A study file or an override that does not fit the schema; the message names the key."""
+@dataclass(frozen=True)
+class Corpus:
+    """The corpus the trials read: ``name`` (required) one of ``python -m data_prep list``, cached by config hash."""
+
+    name: str = ""
+    overrides: dict = field(default_factory=dict)
+    """Keys of the corpus's own config, checked as ``data_prep.build`` checks them."""
+
+    def validate(self) -> None:
+        from data_prep.corpora import config_from_dict
+
+        if not self.name:
+            raise ValueError("name: required (see `python -m data_prep list`)")
+        if not isinstance(self.overrides, dict):
+            raise ValueError(f"overrides: a mapping of corpus config keys, got {self.overrides!r}")
+        try:
+            config_from_dict(str(self.name), self.overrides)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"overrides: {e}") from None
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Equal as YAML values: ``true`` is not ``1``, ``1`` is ``1.0``."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    return a == b
+@dataclass(frozen=True)
+class Objective:
+    """A metric the search optimizes and its direction; unpacks as ``metric, mode``."""
+
+    metric: str = ""
+    """Reported by the trainable (evaluator scalars, final ones with FIFO only, ``loss*``); default: its own."""
+    mode: str = "max"
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode: {self.mode!r} must be 'min' or 'max'")
+
+    def __iter__(self):
+        return iter((self.metric, self.mode))
 
 
-@dataclass
-class SearchParam:
-    name: str
-    kind: str
-    args: list
-    when: dict[str, list] = field(default_factory=dict)
-    """Conditions: parent choice parameter -> the values under which this parameter is sampled."""
-    grid: list | None = None
-    """Values for ``searcher: {type: grid}`` (a choice's own choices when not given)."""
+@dataclass(frozen=True)
+class Searcher:
+    """How trials' settings are drawn, all through Ray's OptunaSearch (except PBT's first population):
+    ``optuna_tpe``, ``random``, ``grid`` (Optuna's GridSampler) or ``nsga2`` (Optuna's NSGAIISampler)."""
 
-    def active(self, sampled: dict[str, Any]) -> bool:
-        """Whether the conditions hold for the parameters sampled so far (an unsampled parent: no)."""
-        return all(parent in sampled and any(same_value(sampled[parent], v) for v in values)
-                   for parent, values in self.when.items())
+    type: str = "optuna_tpe"
+    """Under PBT: ``random`` (Ray's PopulationBasedTraining takes no search algorithm)."""
+    seed: int = 0
+    n_startup_trials: int = 5
+    """TPE: random trials before it models the space."""
+    population_size: int = 50
+    """NSGA-II's population."""
+    cover: Optional[str] = None
+    """A searched ``choice`` whose every value the study's first trials take in turn (Optuna's
+    ``enqueue_trial``, once per Optuna study), the sampler drawing the other settings: a label-budget
+    study covers every ``semi_rate`` so that each budget has a trial before TPE concentrates."""
 
-    def grid_values(self) -> list:
-        return list(self.grid) if self.grid is not None else list(self.args) if self.kind == "choice" else []
+    def validate(self) -> None:
+        if self.type not in SEARCHERS:
+            raise ValueError(f"type: {self.type!r} must be one of {list(SEARCHERS)}")
+        for key in ("seed", "n_startup_trials", "population_size"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key}: must be a non-negative integer, got {getattr(self, key)!r}")
+        if self.type == "nsga2" and self.population_size < 2:
+            raise ValueError(f"population_size: must be >= 2, got {self.population_size!r}")
 
-    def suggest(self, trial, grid: bool = False) -> Any:
-        """Sample this parameter on an Optuna trial (define-by-run); under grid search a choice
-        parameter offers its grid values, a numeric one its range (GridSampler picks the value)."""
-        if self.kind == "choice":
-            return trial.suggest_categorical(self.name, self.grid_values() if grid else list(self.args))
-        if self.kind == "int":
-            return trial.suggest_int(self.name, int(self.args[0]), int(self.args[1]))
-        return trial.suggest_float(self.name, float(self.args[0]), float(self.args[1]), log=self.kind == "loguniform")
+    def resolved(self) -> dict[str, Any]:
+        """The settings this searcher uses (``--dry-run``; ``Study.resolved`` adds a grid's values)."""
+        own = {"optuna_tpe": {"n_startup_trials": self.n_startup_trials}, "nsga2": {"population_size": self.population_size}}
+        return {"type": self.type, "seed": self.seed, **own.get(self.type, {}),
+                **({"cover": self.cover} if self.cover is not None else {})}
 
-    def to_optuna(self):
-        """The Optuna distribution (so TPE sees the real scale and type)."""
-        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-        if self.kind == "loguniform":
-            return FloatDistribution(float(self.args[0]), float(self.args[1]), log=True)
-        if self.kind == "uniform":
-            return FloatDistribution(float(self.args[0]), float(self.args[1]))
-        if self.kind == "int":
-            return IntDistribution(int(self.args[0]), int(self.args[1]))
-        return CategoricalDistribution(list(self.args))
+@dataclass(frozen=True)
+class Scheduler:
+    """Which trials go on: ASHA stops the worst at rungs, PBT (``platform.pbt``) clones the best into the
+    worst, FIFO runs all. ASHA and PBT rank trials on one metric: the objective of a single-objective
+    study; with several objectives give ``metric`` (and ``mode`` unless it is an objective), or use fifo."""
+
+    type: str = "asha"
+    metric: Optional[str] = None
+    """What ASHA and PBT rank on (default: the study's objective)."""
+    mode: Optional[str] = None
+    grace_period: int = 1
+    """ASHA: epochs before the first rung."""
+    reduction_factor: float = 2.0
+    max_t: Optional[int] = None
+    """ASHA: the last rung (default: the epochs of the trainable's resolved config)."""
+    threshold: Optional[float] = None
+    """ASHA: also stop, from ``grace_period`` on, every trial whose metric is not beyond this value (at or
+    below it when maximizing): Optuna's ThresholdPruner beside ASHA's ranking, which is only relative
+    (Ray's ASHA passes the first trial at every rung, and half the dead trials ranked among dead ones)."""
+    perturbation_interval: float = 2.0
+    """PBT: epochs between a trial's chances to clone a better one."""
+    quantile_fraction: float = 0.25
+    resample_probability: float = 0.25
+    synch: bool = False
+
+    def validate(self) -> None:
+        if self.type not in SCHEDULER_TYPES:
+            raise ValueError(f"type: {self.type!r} must be one of {list(SCHEDULER_TYPES)}")
+        if self.mode is not None and self.mode not in MODES:
+            raise ValueError(f"mode: {self.mode!r} must be 'min' or 'max'")
+        if self.threshold is not None and self.type != "asha":
+            raise ValueError(f"threshold: only ASHA stops trials at a threshold (scheduler.type: asha), "
+                             f"this study's scheduler is {self.type}")
+        if self.type == "fifo":  # every trial runs to its last epoch
+            return
+        if self.mode is not None and self.metric is None:
+            raise ValueError("mode: give scheduler.metric with it")
+        if self.type == "pbt" and not 0 < self.quantile_fraction <= 0.5:
+            raise ValueError(f"quantile_fraction: {self.quantile_fraction!r} must be in (0, 0.5] "
+                             "(the share of trials that clone, and of those cloned)")
+        if self.type == "pbt" and not 0 <= self.resample_probability <= 1:
+            raise ValueError(f"resample_probability: {self.resample_probability!r} must be in [0, 1]")
+
+    def resolved(self, metric: str, mode: str, epochs: int) -> dict[str, Any]:
+        """The scheduler's arguments (``metric``/``mode``: what it ranks on; ``epochs``: the config's)."""
+        if self.type == "fifo":
+            return {"type": self.type}
+        out: dict[str, Any] = {"type": self.type, "metric": metric, "mode": mode, "time_attr": "epoch"}
+        if self.type == "asha":
+            out.update(max_t=self.max_t or epochs, grace_period=self.grace_period, reduction_factor=self.reduction_factor,
+                       **({} if self.threshold is None else {"threshold": self.threshold}))
+        return out if self.type == "asha" else {**out, **{k: getattr(self, k) for k in PBT_KEYS}}
+
+
+@dataclass(frozen=True)
+class Classifiers:
+    """How the judges train: ``trainables.classifiers.ensure_classifiers``, whose defaults fill what is left out."""
+
+    epochs_image: Optional[int] = None
+    epochs_audio: Optional[int] = None
+    seed: Optional[int] = None
+
+    def given(self) -> dict[str, int]:
+        """The settings the study gives, as ``ensure_classifiers``'s keyword arguments."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 @dataclass
 class Study:
+    """A study, every part typed: built by ``from_dict``, its parts checked against each other by ``validate``."""
+
     name: str
     trainable: str
-    corpus: dict[str, Any]
+    corpus: Corpus
     config: dict[str, Any]
+    """The trainable's fixed settings as written (its config class checks them and holds the defaults)."""
     search: list[SearchParam]
     """In sampling order: every conditional parameter after its parents."""
-    metric: str
-    """The first objective's metric (the objective of single-objective code paths)."""
-    mode: str
-    num_samples: int
+    objectives: list[Objective]
+    """One, or several (Optuna keeps a value per objective, the summary lists the Pareto front)."""
     scheduler: Scheduler
     searcher: Searcher
     resources: Resources
     """The chosen preset's resources."""
-    preset: str
-    classifiers: dict[str, Any] = field(default_factory=dict)
+    preset: str = "local-cpu"
+    num_samples: int = 8
+    """Trials (under grid search: default the grid's size)."""
+    classifiers: Classifiers = field(default_factory=Classifiers)
     storage: str = ""
     """Optuna storage URL (``${VAR}`` from the environment); empty: SQLite in the results directory."""
     description: str = ""
+    target: Optional[float] = None
+    """Single objective: the whole search stops once a trial reports the objective at or beyond this value
+    (running trials are stopped and kept, no new trial starts; the summary says ``target_reached``)."""
+    tolerance: float = 0.02
+    """A cost study (two objectives, the second minimized, e.g. ``label_budget``): the summary names the
+    best trial at each cost and the smallest cost whose best trial is within this of the best first objective."""
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
-    objectives: list[tuple[str, str]] = field(default_factory=list)
-    """Every objective as (metric, mode); the first is ``metric``/``mode``."""
-    target: float | None = None
-    """Stop the whole search once a trial's objective reaches this value (single objective only)."""
-    tolerance: float = 0.02
-    """A cost study's answer: the smallest cost whose best trial is within this of the best first objective."""
+    """The study as written, overrides applied (recorded with every experiment)."""
 
-    def __post_init__(self) -> None:
-        if not self.objectives:
-            self.objectives = [(self.metric, self.mode)]
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], name: str, source: str = "", preset: str | None = None) -> "Study":
+        """The study of the mapping ``raw`` (``preset``: overrides its ``preset:``), validated."""
+        from trainables.registry import TRAINABLES
+
+        unknown = sorted(set(raw) - TOP_KEYS)
+        if unknown:
+            raise StudyError(f"study: unknown key(s) {unknown}; allowed: {sorted(TOP_KEYS)}")
+        if raw.get("trainable") not in TRAINABLES:
+            raise StudyError(f"trainable: {raw.get('trainable')!r} is not one of {sorted(TRAINABLES)}")
+        scheduler = _part(Scheduler, raw.get("scheduler"), "scheduler")
+        pbt = {"type": "random"} if scheduler.type == "pbt" else {}  # PBT's first population is drawn at random
+        searcher = _part(Searcher, raw.get("searcher"), "searcher", **pbt)
+        search = parse_search(raw.get("search"))
+        objective = raw.get("objective")
+        listed = isinstance(objective, list)
+        objectives = [_part(Objective, item, f"objective[{i}]" if listed else "objective",
+                            **({} if listed else {"metric": TRAINABLES[raw["trainable"]].objective}))
+                      for i, item in enumerate(objective if listed else [objective])]
+        presets = merged_presets(raw.get("presets"))
+        chosen = preset or raw.get("preset") or cls.preset
+        if chosen not in presets:
+            raise StudyError(f"preset {chosen!r} is not defined in presets; defined: {sorted(presets)}")
+        resources = {p: _part(Resources, values, f"presets.{p}") for p, values in presets.items()}[chosen]
+        given = {k: raw[k] for k in ("num_samples", "storage", "description") if raw.get(k) is not None}
+        if "num_samples" not in given and searcher.type == "grid" and search:
+            given["num_samples"] = math.prod(len(p.grid_values()) for p in search)
+        for key in ("target", "tolerance"):  # numbers written as text (1e-3) are numbers
+            if raw.get(key) is not None:
+                value = as_number(raw[key])
+                given[key] = float(value) if _finite(value) else value
+        study = cls(name=name, trainable=raw["trainable"], corpus=_part(Corpus, raw.get("corpus"), "corpus"),
+                    config=dict(raw.get("config") or {}), search=search, objectives=objectives, scheduler=scheduler,
+                    searcher=searcher, resources=resources, preset=chosen,
+                    classifiers=_part(Classifiers, raw.get("classifiers"), "classifiers"), source=source, raw=raw,
+                    **given)
+        study.validate()
+        return study
+
+    @property
+    def metric(self) -> str:
+        """The first objective's metric (the objective of single-objective code paths)."""
+        return self.objectives[0].metric
+
+    @property
+    def mode(self) -> str:
+        return self.objectives[0].mode
 
     @property
     def multi_objective(self) -> bool:
@@ -179,566 +251,200 @@ class Study:
     @property
     def cost_objective(self) -> str | None:
         """The second of exactly two objectives when it is minimized (a cost such as ``label_budget``)."""
-        return self.objectives[1][0] if len(self.objectives) == 2 and self.objectives[1][1] == "min" else None
+        return self.objectives[1].metric if len(self.objectives) == 2 and self.objectives[1].mode == "min" else None
+
+    @property
+    def spec(self):
+        """The trainable's registry entry (``trainables.registry.Trainable``)."""
+        from trainables.registry import get_trainable
+
+        return get_trainable(self.trainable)
+
+    def trainable_config(self) -> Any:
+        """The trainable's config for the fixed settings, defaults filled in (searched ones at their defaults)."""
+        return _typed(self.spec.config_cls, self.config, "config")
+
+    @property
+    def epochs(self) -> int:
+        """Epochs of every trial: ``config.epochs``, else the trainable config's default."""
+        return int(self.trainable_config().epochs)
+
+    def scheduler_objective(self) -> tuple[str, str]:
+        """The (metric, mode) ASHA and PBT rank trials on: ``scheduler.metric``/``mode``, else the objective."""
+        s = self.scheduler
+        return (self.metric, self.mode) if s.metric is None else (s.metric, s.mode or dict(self.objectives)[s.metric])
 
     def resolved(self) -> dict[str, Any]:
         """What the search will use, defaults filled in (printed by ``--dry-run``)."""
         searcher = self.searcher.resolved()
         if self.searcher.type == "grid":
             searcher["grid"] = {p.name: p.grid_values() for p in self.search}
-        if self.searcher.cover is not None:
-            searcher["cover"] = self.searcher.cover
-        scheduler = self.scheduler.resolved(*self.scheduler_objective(), epochs=int(self.config.get("epochs", 5)))
-        space = {}
-        for p in self.search:
-            space[p.name] = {p.kind: p.args, **({"when": p.when} if p.when else {}),
-                             **({"grid": p.grid} if p.grid is not None else {})}
-        return {"objectives": [{"metric": m, "mode": d} for m, d in self.objectives], "target": self.target,
+        return {"objectives": [asdict(o) for o in self.objectives], "target": self.target,
                 **({"tolerance": self.tolerance} if self.cost_objective else {}),
-                "searcher": searcher, "scheduler": scheduler, "num_samples": self.num_samples, "search": space}
+                "searcher": searcher, "scheduler": self.scheduler.resolved(*self.scheduler_objective(), epochs=self.epochs),
+                "num_samples": self.num_samples, "search": {p.name: p.resolved() for p in self.search}}
 
-    def scheduler_objective(self) -> tuple[str, str]:
-        """The (metric, mode) ASHA and PBT rank trials on: ``scheduler.metric``/``mode``, else the objective."""
-        metric = self.scheduler.metric
-        if metric is None:
-            return self.metric, self.mode
-        return metric, self.scheduler.mode or dict(self.objectives)[metric]
+    def validate(self) -> None:
+        """The checks across parts (each part checked its own fields when built): StudyError naming the key."""
+        self._check_space()
+        self._check_objectives()
+        self._check_searcher()
+        self._check_scheduler()
+        if self.target is not None:
+            if not _finite(self.target):
+                raise StudyError(f"target: a finite number (the {self.metric} that ends the search), "
+                                 f"got {self.raw.get('target')!r}")
+            if self.multi_objective:
+                raise StudyError(f"target: stops a single-objective search; this study has {len(self.objectives)} "
+                                 f"objectives ({', '.join(o.metric for o in self.objectives)})")
+        if not _finite(self.tolerance) or self.tolerance < 0:
+            raise StudyError(f"tolerance: a non-negative number (how far below the best {self.metric} a cheaper trial "
+                             f"may be), got {self.raw.get('tolerance')!r}")
+        if self.raw.get("tolerance") is not None and not self.cost_objective:
+            raise StudyError("tolerance: answers a trade-off against a cost, the second of two objectives with mode "
+                             f"min; this study's objectives are {[o.metric for o in self.objectives]}")
+        if not isinstance(self.storage, str):
+            raise StudyError("storage: a database URL such as postgresql+psycopg://optuna:${OPTUNA_PG_PASSWORD}@host/"
+                             f"optuna, got {self.storage!r}")
+        if self.scheduler.type == "pbt":
+            self._check_pbt()
+
+    def _check_space(self) -> None:
+        """Config and search keys are the trainable's settings, and every value a trial can draw passes its check."""
+        settings = {f.name for f in fields(self.spec.config_cls)}
+        for key in [*self.config, *(p.name for p in self.search)]:
+            if key not in settings:
+                raise StudyError(f"config/search key {key!r} is not a {self.trainable} setting; "
+                                 f"settings: {sorted(settings - set(SET_BY_PLATFORM))}")
+            if key in SET_BY_PLATFORM:
+                raise StudyError(f"{key!r} is set by the platform, not by the study")
+        both = set(self.config) & {p.name for p in self.search}
+        if both:
+            raise StudyError(f"{sorted(both)}: both fixed in config and searched")
+        self.trainable_config()
+        check_values(self.search, self.spec.config_cls, self.config, self.trainable)
+
+    def _check_objectives(self) -> None:
+        from trainables.loop import LOOP_METRICS
+
+        if not self.objectives:
+            raise StudyError("objective: an empty list; give {metric, mode} or a list of them")
+        evaluator = self.spec.evaluator_cls
+        known = (*evaluator.scalars, *evaluator.final_scalars, *LOOP_METRICS)
+        for i, o in enumerate(self.objectives):
+            where = f"objective[{i}]" if isinstance(self.raw.get("objective"), list) else "objective"
+            if not o.metric:
+                raise StudyError(f"{where}.metric: required in a list of objectives")
+            if o.metric not in known and not str(o.metric).startswith("loss"):
+                raise StudyError(f"{where}.metric: {o.metric!r} is not a metric {self.trainable} reports; "
+                                 f"metrics: {list(known)} or a training loss_*")
+            if any(prior.metric == o.metric for prior in self.objectives[:i]):
+                raise StudyError(f"{where}.metric: {o.metric!r} is already an objective")
+
+    def _check_searcher(self) -> None:
+        """``cover`` and ``grid`` against the search space, and ``num_samples``."""
+        cover, grid = self.searcher.cover, self.searcher.type == "grid"
+        if cover is not None:
+            param = next((p for p in self.search if p.name == cover), None)
+            if param is None or param.kind != "choice" or param.when:
+                raise StudyError(f"searcher.cover: {cover!r} must be a searched choice parameter without when:; "
+                                 f"choices: {[p.name for p in self.search if p.kind == 'choice' and not p.when]}")
+            if grid:
+                raise StudyError("searcher.cover: a grid covers every value already")
+            if isinstance(self.num_samples, int) and self.num_samples < len(param.args):
+                raise StudyError(f"searcher.cover: {param.name} has {len(param.args)} values and num_samples is "
+                                 f"{self.num_samples}: not every value would get a trial")
+        if grid and self.search:
+            size = grid_size(self.search)
+            if isinstance(self.num_samples, int) and self.num_samples > size:
+                sizes = " x ".join(str(len(p.grid_values())) for p in self.search)
+                raise StudyError(f"num_samples: {self.num_samples} exceeds the grid's {size} points ({sizes}); "
+                                 "leave it out to run the whole grid")
+        if not isinstance(self.num_samples, int) or isinstance(self.num_samples, bool) or self.num_samples < 1:
+            raise StudyError(f"num_samples: must be a positive integer, got {self.num_samples!r}")
+
+    def _check_scheduler(self) -> None:
+        """What ASHA and PBT rank on is reported every epoch, and their epochs lie within the run's."""
+        from trainables.loop import LOOP_METRICS
+
+        s, evaluator = self.scheduler, self.spec.evaluator_cls
+        if s.type == "fifo":  # every trial runs to its last epoch (final scalars included)
+            return
+        name = {"asha": "ASHA stops", "pbt": "PBT ranks"}[s.type]
+        final = [o.metric for o in self.objectives if o.metric in evaluator.final_scalars]
+        if final:
+            raise StudyError(f"objective: {final} are only reported at the last epoch; {name} trials before it "
+                             "(use scheduler.type: fifo)")
+        epochs = self.epochs
+        if s.type == "pbt" and not 0 < s.perturbation_interval < epochs:
+            raise StudyError(f"scheduler.perturbation_interval: {s.perturbation_interval:g} epochs must be above 0 and "
+                             f"below the run's {epochs} epochs (config.epochs), or no trial is ever perturbed")
+        if s.type == "asha" and s.grace_period > (s.max_t or epochs):
+            raise StudyError(f"scheduler.grace_period {s.grace_period} exceeds max_t {s.max_t or epochs} "
+                             "(scheduler.max_t, else config.epochs)")
+        if s.metric is None:
+            if self.multi_objective:
+                raise StudyError(f"scheduler: {name} trials on one metric, and this study has {len(self.objectives)} "
+                                 f"objectives ({', '.join(o.metric for o in self.objectives)}); set scheduler.metric "
+                                 "(and scheduler.mode) or use scheduler.type: fifo")
+            return
+        if s.metric not in (*evaluator.scalars, *LOOP_METRICS) and not str(s.metric).startswith("loss"):
+            raise StudyError(f"scheduler.metric: {s.metric!r} is not reported every epoch; "
+                             f"metrics: {[*evaluator.scalars, *LOOP_METRICS]} or a training loss_*")
+        if s.mode is None and s.metric not in dict(self.objectives):
+            raise StudyError(f"scheduler.mode: required ('min' or 'max'): {s.metric!r} is not one of the objectives")
+
+    def _check_pbt(self) -> None:
+        """What PBT needs of the rest of the study: a space to mutate without conditions, a random first
+        population, at least two trials, one process per trial."""
+        if not self.search:
+            raise StudyError("scheduler.type pbt: the search space is what PBT mutates; add search: entries")
+        conditional = [p.name for p in self.search if p.when]
+        if conditional:
+            raise StudyError(f"search.{conditional[0]}.when: PBT mutates every searched setting at any time; "
+                             "conditional parameters work with asha and fifo")
+        if self.searcher.type != "random":
+            raise StudyError(f"searcher.type: {self.searcher.type!r} cannot pick PBT's trials (Ray's "
+                             "PopulationBasedTraining takes no search algorithm); use searcher: {type: random, seed: N} "
+                             "or leave searcher out")
+        if self.num_samples < 2:
+            raise StudyError(f"num_samples: PBT needs a population of at least 2 trials, got {self.num_samples}")
+        if self.resources.num_workers != 1:
+            raise StudyError(f"preset {self.preset!r}: num_workers {self.resources.num_workers} — a PBT trial trains "
+                             "in its own process (num_workers: 1); give the trial more cpus_per_worker instead")
+        if not self.resources.in_process:
+            raise StudyError(f"preset {self.preset!r}: in_process false — a PBT trial trains in its own process, "
+                             "with Tune's checkpoints; leave in_process out")
 
 
-def add_study_arguments(parser, example: str, *aliases: str) -> None:
-    """The arguments platform.tune and platform.train share: which study (``--study``, plus older
-    spellings in ``aliases``), overrides, preset, where."""
-    parser.add_argument("--study", *aliases, required=True, dest="study",
-                        help=f"a study name ({', '.join(known_studies())}) or a YAML path")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help=f"override a study key, e.g. {example}")
-    parser.add_argument("--preset", help="resources preset of the study (local-cpu, gpu)")
-    parser.add_argument("--results", default="results",
-                        help="results root: a path or a URI such as s3://bucket/prefix (default: results/)")
-    parser.add_argument("--data", default="data", help="corpus root (default: data/)")
-    parser.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
-
-
-def known_studies() -> list[str]:
-    return sorted(p.stem for p in STUDIES_DIR.glob("*.yaml"))
-
-
-def study_path(name_or_path: str) -> Path:
-    """A study name from platform/studies/ or a path to a YAML file."""
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml"):
-        if not p.is_file():
-            raise StudyError(f"study file {p} does not exist")
-        return p
-    p = STUDIES_DIR / f"{name_or_path}.yaml"
-    if not p.is_file():
-        raise StudyError(f"unknown study {name_or_path!r}; known studies: {', '.join(known_studies())}")
-    return p
-
-
-def parse_override(item: str) -> tuple[list[str], Any]:
-    """``a.b=value`` -> (["a", "b"], YAML-parsed value)."""
-    from data_prep.cli import parse_set
-
+def _typed(cls: type, values: Any, where: str) -> Any:
+    """``cls`` built by the one ``from_dict``, its error one StudyError line (``type: x`` -> ``searcher.type: x``)."""
     try:
-        key, value = parse_set(item)
-    except ValueError:
-        raise StudyError(f"override {item!r} must look like key=value (e.g. config.epochs=2)") from None
-    return key.split("."), value
+        return from_dict(cls, values, where=where)
+    except (TypeError, ValueError) as e:
+        message = str(e)
+        if message.startswith(where):
+            raise StudyError(message) from None
+        field_named = message.split(":", 1)[0] in {f.name for f in fields(cls)}
+        raise StudyError(f"{where}.{message}" if field_named else f"{where}: {message}") from None
 
 
-def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    out = copy.deepcopy(raw)
-    for item in overrides:
-        path, value = parse_override(item)
-        node = out
-        for k in path[:-1]:
-            node = node.setdefault(k, {})
-            if not isinstance(node, dict):
-                raise StudyError(f"override {item!r}: {k!r} is not a mapping")
-        node[path[-1]] = value
-    return out
+def _part(cls: type, values: Any, where: str, **defaults: Any) -> Any:
+    """A part of the study from its mapping (absent: every default; a null value: that key's default)."""
+    if values is None or isinstance(values, Mapping):
+        values = {**defaults, **{k: v for k, v in (values or {}).items() if v is not None}}
+    return _typed(cls, values, where)
 
 
-def load_study(
-    name_or_path: str, overrides: list[str] | None = None, preset: str | None = None, single_run: bool = False
-) -> Study:
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_study(name_or_path: str, overrides: list[str] | None = None, preset: str | None = None,
+               single_run: bool = False) -> Study:
     """Load, override and validate a study; ``single_run`` drops its search space (platform.train)."""
     path = study_path(name_or_path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise StudyError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise StudyError(f"{path}: a study must be a YAML mapping")
+    raw = read_study(path)
     if single_run:  # one run: no space, nothing to search or schedule
-        raw.pop("search", None)
-        raw.pop("searcher", None)
-        raw["scheduler"] = {"type": "fifo"}
-    raw = apply_overrides(raw, overrides or [])
-    return validate(raw, name=path.stem, source=str(path), preset=preset)
-
-
-def _unknown(where: str, given: dict, allowed: set[str]) -> None:
-    bad = sorted(set(given) - allowed)
-    if bad:
-        raise StudyError(f"{where}: unknown key(s) {bad}; allowed: {sorted(allowed)}")
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str))
-
-
-def _search_param(name: str, spec: Any) -> SearchParam:
-    if not isinstance(spec, dict):
-        raise StudyError(f"search.{name}: give exactly one of {DISTRIBUTIONS}, e.g. {{loguniform: [1e-5, 1e-3]}}")
-    kinds = [k for k in spec if k not in PARAM_KEYS]
-    if len(kinds) != 1:
-        raise StudyError(f"search.{name}: give exactly one of {DISTRIBUTIONS} (plus optional {PARAM_KEYS}), "
-                         f"e.g. {{loguniform: [1e-5, 1e-3]}}; got {sorted(map(str, spec))}")
-    kind = kinds[0]
-    args = spec[kind]
-    if kind not in DISTRIBUTIONS:
-        raise StudyError(f"search.{name}: unknown distribution {kind!r}; use one of {DISTRIBUTIONS} "
-                         f"(plus optional {PARAM_KEYS})")
-    if kind == "choice":
-        if not isinstance(args, list) or not args:
-            raise StudyError(f"search.{name}.choice: needs a non-empty list")
-        bad = [a for a in args if not _scalar(a)]
-        if bad:
-            raise StudyError(f"search.{name}.choice: values must be numbers, strings, booleans or null, got {bad!r}")
-        if any(same_value(a, b) for i, a in enumerate(args) for b in args[:i]):
-            raise StudyError(f"search.{name}.choice: values repeat in {args!r}")
-        param = SearchParam(name, kind, args)
-    else:
-        if isinstance(args, list):  # YAML reads 1e-3 (no dot) as text
-            args = [_number(a) for a in args]
-        if not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool)
-                                                                  for a in args)):
-            raise StudyError(f"search.{name}.{kind}: needs [low, high] numbers, got {args!r}")
-        low, high = args
-        if not low < high:
-            raise StudyError(f"search.{name}.{kind}: low {low} must be below high {high}")
-        if kind == "loguniform" and low <= 0:
-            raise StudyError(f"search.{name}.loguniform: low must be > 0, got {low}")
-        param = SearchParam(name, kind, [low, high])
-    when = spec.get("when")
-    if when is not None:
-        if not isinstance(when, dict) or not when:
-            raise StudyError(f"search.{name}.when: a mapping {{parameter: value}} or {{parameter: [values]}}, got {when!r}")
-        param.when = {str(k): (list(v) if isinstance(v, list) else [v]) for k, v in when.items()}
-        for parent, values in param.when.items():
-            if not values:
-                raise StudyError(f"search.{name}.when.{parent}: needs at least one value")
-    if "grid" in spec:
-        grid = spec["grid"]
-        if not isinstance(grid, list) or not grid:
-            raise StudyError(f"search.{name}.grid: needs a non-empty list of values")
-        if kind == "choice":
-            bad = [g for g in grid if not any(same_value(g, c) for c in param.args)]
-            if bad:
-                raise StudyError(f"search.{name}.grid: {bad!r} not among its choices {param.args!r}")
-        else:
-            grid = [_number(g) for g in grid]
-            low, high = param.args
-            bad = [g for g in grid if isinstance(g, bool) or not isinstance(g, (int, float)) or not low <= g <= high
-                   or (kind == "int" and g != int(g))]
-            if bad:
-                raise StudyError(f"search.{name}.grid: {bad!r} not {'integers ' if kind == 'int' else 'numbers '}"
-                                 f"within [{low}, {high}]")
-            grid = [int(g) for g in grid] if kind == "int" else grid
-        if any(same_value(a, b) for i, a in enumerate(grid) for b in grid[:i]):
-            raise StudyError(f"search.{name}.grid: values repeat in {grid!r}")
-        param.grid = grid
-    return param
-
-
-def _check_search_values(search: list[SearchParam], config_cls: type, config: dict, trainable: str) -> None:
-    """Every value a trial can draw passes the trainable config's own ``validate()`` (with the fixed
-    config): both ends of a range, every choice, every grid value. Each is checked on its own, the other
-    searched settings at their defaults, so a rule tying two searched settings together is not seen."""
-    for p in search:
-        values = [("choice", v) for v in p.args] if p.kind == "choice" else [("low", p.args[0]), ("high", p.args[1])]
-        values += [("grid value", g) for g in p.grid or []]
-        for what, value in values:
-            try:
-                from_dict(config_cls, {**config, p.name: value}, where=f"search.{p.name}")
-            except (TypeError, ValueError) as e:
-                reason = str(e).removeprefix(f"search.{p.name}: ")
-                raise StudyError(f"search.{p.name}.{p.kind}: {what} {value!r} fails {trainable}'s own check: "
-                                 f"{reason}") from None
-
-
-def _order_conditions(search: list[SearchParam]) -> list[SearchParam]:
-    """Check every ``when`` (a searched choice parent, one of its values, no cycle); parents first."""
-    by_name = {p.name: p for p in search}
-    for p in search:
-        for parent, values in p.when.items():
-            if parent == p.name:
-                raise StudyError(f"search.{p.name}.when: a parameter cannot depend on itself")
-            if parent not in by_name:
-                raise StudyError(f"search.{p.name}.when: {parent!r} is not a searched parameter; "
-                                 f"searched: {sorted(by_name)}")
-            if by_name[parent].kind != "choice":
-                raise StudyError(f"search.{p.name}.when: {parent!r} must be a choice parameter to condition on, "
-                                 f"it is {by_name[parent].kind}")
-            bad = [v for v in values if not any(same_value(v, c) for c in by_name[parent].args)]
-            if bad:
-                raise StudyError(f"search.{p.name}.when.{parent}: {bad!r} not among {parent}'s choices "
-                                 f"{by_name[parent].args!r}")
-    ordered: list[SearchParam] = []
-    state: dict[str, str] = {}
-
-    def visit(p: SearchParam, path: list[str]) -> None:
-        if state.get(p.name) == "done":
-            return
-        if state.get(p.name) == "visiting":
-            cycle = path[path.index(p.name):] + [p.name]
-            raise StudyError(f"search.{p.name}.when: circular condition {' -> '.join(cycle)}")
-        state[p.name] = "visiting"
-        for parent in p.when:
-            visit(by_name[parent], [*path, p.name])
-        state[p.name] = "done"
-        ordered.append(p)
-
-    for p in search:
-        visit(p, [])
-    return ordered
-
-
-def _objectives(raw: Any, trainable: str, evaluator) -> list[tuple[str, str]]:
-    """``{metric, mode}`` or a list of them -> [(metric, mode)], each a metric the trainable reports."""
-    from trainables.registry import TRAINABLES
-
-    if raw is None or raw == {}:
-        return [(TRAINABLES[trainable].objective, "max")]
-    items = raw if isinstance(raw, list) else [raw]
-    if not items:
-        raise StudyError("objective: an empty list; give {metric, mode} or a list of them")
-    out: list[tuple[str, str]] = []
-    from trainables.loop import LOOP_METRICS
-
-    known = (*evaluator.scalars, *evaluator.final_scalars, *LOOP_METRICS)
-    for i, item in enumerate(items):
-        where = f"objective[{i}]" if isinstance(raw, list) else "objective"
-        if not isinstance(item, dict):
-            raise StudyError(f"{where}: a mapping {{metric: ..., mode: min|max}}, got {item!r}")
-        _unknown(where, item, {"metric", "mode"})
-        metric = item.get("metric", TRAINABLES[trainable].objective if not isinstance(raw, list) else None)
-        if not metric:
-            raise StudyError(f"{where}.metric: required in a list of objectives")
-        if metric not in known and not str(metric).startswith("loss"):
-            raise StudyError(f"{where}.metric: {metric!r} is not a metric {trainable} reports; "
-                             f"metrics: {list(known)} or a training loss_*")
-        mode = item.get("mode", "max")
-        if mode not in ("min", "max"):
-            raise StudyError(f"{where}.mode: {mode!r} must be 'min' or 'max'")
-        if any(m == metric for m, _ in out):
-            raise StudyError(f"{where}.metric: {metric!r} is already an objective")
-        out.append((metric, mode))
-    return out
-
-
-def _scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evaluator) -> Scheduler:
-    scheduler = _checked_scheduler(raw, objectives, config, evaluator)
-    try:
-        return from_dict(Scheduler, scheduler, where="scheduler")
-    except (TypeError, ValueError) as e:
-        raise StudyError(str(e)) from None
-
-
-def _checked_scheduler(raw: Any, objectives: list[tuple[str, str]], config: dict, evaluator) -> dict[str, Any]:
-    """The ``scheduler:`` mapping checked against the objectives and the config."""
-    if raw is not None and not isinstance(raw, dict):
-        raise StudyError(f"scheduler: a mapping such as {{type: asha, grace_period: 2}}, got {raw!r}")
-    scheduler = dict(raw or {"type": "asha"})
-    _unknown("scheduler", scheduler, SCHEDULER_KEYS)
-    scheduler.setdefault("type", "asha")
-    kind = scheduler["type"]
-    if kind not in SCHEDULER_TYPES:
-        raise StudyError(f"scheduler.type: {kind!r} must be one of {list(SCHEDULER_TYPES)}")
-    if scheduler.get("threshold") is not None:
-        _threshold(scheduler, kind)
-    final = [m for m, _ in objectives if m in evaluator.final_scalars]
-    if kind == "fifo":  # every trial runs to its last epoch (final scalars included)
-        return scheduler
-    name = {"asha": "ASHA stops", "pbt": "PBT ranks"}[kind]
-    if final:
-        raise StudyError(f"objective: {final} are only reported at the last epoch; {name} trials before it "
-                         "(use scheduler.type: fifo)")
-    if kind == "pbt":
-        _pbt_settings(scheduler, config)
-    else:
-        max_t = scheduler.get("max_t", config.get("epochs", 5))
-        if int(scheduler.get("grace_period", 1)) > int(max_t):
-            raise StudyError(f"scheduler.grace_period {scheduler.get('grace_period')} exceeds max_t {max_t} "
-                             "(scheduler.max_t, else config.epochs)")
-    metric, mode = scheduler.get("metric"), scheduler.get("mode")
-    if metric is None:
-        if mode is not None:
-            raise StudyError("scheduler.mode: give scheduler.metric with it")
-        if len(objectives) > 1:
-            raise StudyError(f"scheduler: {name} trials on one metric, and this study has {len(objectives)} objectives "
-                             f"({', '.join(m for m, _ in objectives)}); set scheduler.metric (and scheduler.mode) "
-                             "or use scheduler.type: fifo")
-        return scheduler
-    from trainables.loop import LOOP_METRICS
-
-    if metric not in (*evaluator.scalars, *LOOP_METRICS) and not str(metric).startswith("loss"):
-        raise StudyError(f"scheduler.metric: {metric!r} is not reported every epoch; "
-                         f"metrics: {[*evaluator.scalars, *LOOP_METRICS]} or a training loss_*")
-    if mode is None and metric not in dict(objectives):
-        raise StudyError(f"scheduler.mode: required ('min' or 'max'): {metric!r} is not one of the objectives")
-    if mode is not None and mode not in ("min", "max"):
-        raise StudyError(f"scheduler.mode: {mode!r} must be 'min' or 'max'")
-    return scheduler
-
-
-def _scheduler_number(scheduler: dict[str, Any], key: str) -> float:
-    """``scheduler[key]`` (default: ``Scheduler``'s) as a finite number, else one clear error."""
-    value = _number(scheduler.get(key, getattr(Scheduler(), key)))
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise StudyError(f"scheduler.{key}: a number, got {scheduler.get(key)!r}")
-    return float(value)
-
-
-def _threshold(scheduler: dict[str, Any], kind: str) -> None:
-    """ASHA's ``threshold``: a finite number, and only under ASHA."""
-    if kind != "asha":
-        raise StudyError(f"scheduler.threshold: only ASHA stops trials at a threshold (scheduler.type: asha), "
-                         f"this study's scheduler is {kind}")
-    scheduler["threshold"] = _scheduler_number(scheduler, "threshold")
-
-
-def _pbt_settings(scheduler: dict[str, Any], config: dict) -> None:
-    """PBT's own settings: an interval within the run, fractions within Ray's bounds."""
-    interval, epochs = _scheduler_number(scheduler, "perturbation_interval"), int(config.get("epochs", 5))
-    if not 0 < interval < epochs:
-        raise StudyError(f"scheduler.perturbation_interval: {interval:g} epochs must be above 0 and below the run's "
-                         f"{epochs} epochs (config.epochs), or no trial is ever perturbed")
-    if not 0 < _scheduler_number(scheduler, "quantile_fraction") <= 0.5:
-        raise StudyError(f"scheduler.quantile_fraction: {scheduler['quantile_fraction']!r} must be in (0, 0.5] "
-                         "(the share of trials that clone, and of those cloned)")
-    if not 0 <= _scheduler_number(scheduler, "resample_probability") <= 1:
-        raise StudyError(f"scheduler.resample_probability: {scheduler['resample_probability']!r} must be in [0, 1]")
-    if not isinstance(scheduler.get("synch", False), bool):
-        raise StudyError(f"scheduler.synch: true or false, got {scheduler['synch']!r}")
-
-
-def _check_pbt(study: Study) -> None:
-    """What PBT needs of the rest of the study: a space to mutate without conditions, a random first
-    population, at least two trials, one process per trial."""
-    if not study.search:
-        raise StudyError("scheduler.type pbt: the search space is what PBT mutates; add search: entries")
-    conditional = [p.name for p in study.search if p.when]
-    if conditional:
-        raise StudyError(f"search.{conditional[0]}.when: PBT mutates every searched setting at any time; "
-                         "conditional parameters work with asha and fifo")
-    if study.searcher.type != "random":
-        raise StudyError(f"searcher.type: {study.searcher.type!r} cannot pick PBT's trials (Ray's "
-                         "PopulationBasedTraining takes no search algorithm); use searcher: {type: random, seed: N} "
-                         "or leave searcher out")
-    if study.num_samples < 2:
-        raise StudyError(f"num_samples: PBT needs a population of at least 2 trials, got {study.num_samples}")
-    if study.resources.num_workers != 1:
-        raise StudyError(f"preset {study.preset!r}: num_workers {study.resources.num_workers} — a PBT trial trains "
-                         "in its own process (num_workers: 1); give the trial more cpus_per_worker instead")
-    if not study.resources.in_process:
-        raise StudyError(f"preset {study.preset!r}: in_process false — a PBT trial trains in its own process, "
-                         "with Tune's checkpoints; leave in_process out")
-
-
-def _searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[Searcher, int]:
-    searcher, num_samples = _checked_searcher(raw, search, num_samples)
-    try:
-        return from_dict(Searcher, searcher, where="searcher"), num_samples
-    except (TypeError, ValueError) as e:
-        raise StudyError(str(e)) from None
-
-
-def _checked_searcher(raw: Any, search: list[SearchParam], num_samples: Any) -> tuple[dict[str, Any], int]:
-    """The ``searcher:`` mapping checked against the search space; ``num_samples`` filled in."""
-    if raw is not None and not isinstance(raw, dict):
-        raise StudyError(f"searcher: a mapping such as {{type: optuna_tpe, seed: 0}}, got {raw!r}")
-    searcher = dict(raw or {"type": "optuna_tpe"})
-    _unknown("searcher", searcher, SEARCHER_KEYS)
-    searcher.setdefault("type", "optuna_tpe")
-    if searcher["type"] not in SEARCHERS:
-        raise StudyError(f"searcher.type: {searcher['type']!r} must be one of {list(SEARCHERS)}")
-    for key in ("seed", "n_startup_trials", "population_size"):
-        if key in searcher and (not isinstance(searcher[key], int) or isinstance(searcher[key], bool) or searcher[key] < 0):
-            raise StudyError(f"searcher.{key}: must be a non-negative integer, got {searcher[key]!r}")
-    if searcher.get("cover") is None:  # cover: null (an override) is no cover
-        searcher.pop("cover", None)
-    if "cover" in searcher:
-        param = next((p for p in search if p.name == searcher["cover"]), None)
-        if param is None or param.kind != "choice" or param.when:
-            raise StudyError(f"searcher.cover: {searcher['cover']!r} must be a searched choice parameter without "
-                             f"when:; choices: {[p.name for p in search if p.kind == 'choice' and not p.when]}")
-        if searcher["type"] == "grid":
-            raise StudyError("searcher.cover: a grid covers every value already")
-        if isinstance(num_samples, int) and num_samples < len(param.args):
-            raise StudyError(f"searcher.cover: {param.name} has {len(param.args)} values and num_samples is "
-                             f"{num_samples}: not every value would get a trial")
-    if searcher["type"] == "nsga2" and int(searcher.get("population_size", Searcher.population_size)) < 2:
-        raise StudyError(f"searcher.population_size: must be >= 2, got {searcher['population_size']!r}")
-    if searcher["type"] != "grid" or not search:
-        if num_samples is None:
-            num_samples = 8
-        return searcher, num_samples
-    size = 1
-    for p in search:
-        if p.when:
-            raise StudyError(f"search.{p.name}.when: grid search needs a fixed space; conditional parameters "
-                             "work with optuna_tpe, random and nsga2")
-        if not p.grid_values():
-            raise StudyError(f"search.{p.name}: grid search needs a choice or grid: [values] for every parameter; "
-                             f"{p.name} is {p.kind} {p.args} (add e.g. grid: [{p.args[0]}, {p.args[1]}])")
-        size *= len(p.grid_values())
-    if num_samples is None:
-        num_samples = size
-    elif isinstance(num_samples, int) and num_samples > size:
-        raise StudyError(f"num_samples: {num_samples} exceeds the grid's {size} points "
-                         f"({' x '.join(str(len(p.grid_values())) for p in search)}); leave it out to run the whole grid")
-    return searcher, num_samples
-
-
-def validate(raw: dict[str, Any], name: str, source: str = "", preset: str | None = None) -> Study:
-    from trainables.registry import TRAINABLES
-
-    _unknown("study", raw, TOP_KEYS)
-    trainable = raw.get("trainable")
-    if trainable not in TRAINABLES:
-        raise StudyError(f"trainable: {trainable!r} is not one of {sorted(TRAINABLES)}")
-    config_cls = TRAINABLES[trainable].config_cls
-    evaluator = TRAINABLES[trainable].evaluator_cls
-    corpus = raw.get("corpus") or {}
-    _unknown("corpus", corpus, {"name", "overrides"})
-    if not corpus.get("name"):
-        raise StudyError("corpus.name: required (see `python -m data_prep list`)")
-    _check_corpus(corpus["name"], corpus.get("overrides") or {})
-    config = dict(raw.get("config") or {})
-    search_raw = raw.get("search") or {}
-    if not isinstance(search_raw, dict):
-        raise StudyError(f"search: a mapping of setting -> distribution, got {search_raw!r}")
-    search = [_search_param(k, v) for k, v in search_raw.items()]
-    fields = set(config_cls.__dataclass_fields__)
-    reserved = {"corpus_dir", "classifier_path", "tb_dir"}
-    for key in [*config, *(p.name for p in search)]:
-        if key not in fields:
-            raise StudyError(f"config/search key {key!r} is not a {trainable} setting; settings: {sorted(fields - reserved)}")
-        if key in reserved:
-            raise StudyError(f"{key!r} is set by the platform, not by the study")
-    both = set(config) & {p.name for p in search}
-    if both:
-        raise StudyError(f"{sorted(both)}: both fixed in config and searched")
-    search = _order_conditions(search)
-    try:
-        from_dict(config_cls, config, where="config")
-    except (TypeError, ValueError) as e:
-        raise StudyError(str(e)) from None
-    _check_search_values(search, config_cls, config, trainable)
-    objectives = _objectives(raw.get("objective"), trainable, evaluator)
-    pbt = isinstance(raw.get("scheduler"), dict) and raw["scheduler"].get("type") == "pbt"
-    searcher_raw = raw.get("searcher")
-    if pbt and isinstance(searcher_raw or {}, dict):  # PBT's first population is drawn at random
-        searcher_raw = {"type": "random", **(searcher_raw or {})}
-    searcher, num_samples = _searcher(searcher_raw, search, raw.get("num_samples"))
-    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
-        raise StudyError(f"num_samples: must be a positive integer, got {num_samples!r}")
-    scheduler = _scheduler(raw.get("scheduler"), objectives, config, evaluator)
-    presets = merged_presets(raw.get("presets"))
-    chosen = preset or raw.get("preset", "local-cpu")
-    if chosen not in presets:
-        raise StudyError(f"preset {chosen!r} is not defined in presets; defined: {sorted(presets)}")
-    for pname, res in presets.items():
-        _unknown(f"presets.{pname}", res, RESOURCE_KEYS)
-    resources = _resources(chosen, presets[chosen])
-    classifiers = raw.get("classifiers") or {}
-    _unknown("classifiers", classifiers, {"epochs_image", "epochs_audio", "seed"})
-    storage = raw.get("storage") or ""
-    if not isinstance(storage, str):
-        raise StudyError(f"storage: a database URL such as postgresql+psycopg://optuna:${{OPTUNA_PG_PASSWORD}}@host/optuna, got {storage!r}")
-    metric, mode = objectives[0]
-    target = _target(raw.get("target"), objectives)
-    tolerance = _number(raw["tolerance"]) if raw.get("tolerance") is not None else 0.02
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < math.inf:
-        raise StudyError(f"tolerance: a non-negative number (how far below the best {metric} a cheaper trial may "
-                         f"be), got {raw.get('tolerance')!r}")
-    if raw.get("tolerance") is not None and not (len(objectives) == 2 and objectives[1][1] == "min"):
-        raise StudyError("tolerance: answers a trade-off against a cost, the second of two objectives with mode min; "
-                         f"this study's objectives are {[m for m, _ in objectives]}")
-    study = Study(
-        name=name, trainable=trainable, corpus={"name": corpus["name"], "overrides": corpus.get("overrides") or {}},
-        config=config, search=search, metric=metric, mode=mode,
-        num_samples=num_samples, scheduler=scheduler, searcher=searcher, resources=resources,
-        preset=chosen, classifiers=classifiers, storage=storage, description=raw.get("description", ""), source=source,
-        raw=raw, objectives=objectives, target=target, tolerance=float(tolerance),
-    )
-    if pbt:
-        _check_pbt(study)
-    return study
-
-
-def _check_corpus(name: Any, overrides: Any) -> None:
-    """The corpus's own config schema (``data_prep.corpora``) accepts the study's overrides: the same
-    check ``data_prep.build`` makes, here before Ray starts (``--dry-run`` included)."""
-    from data_prep.corpora import config_from_dict
-
-    if not isinstance(overrides, dict):
-        raise StudyError(f"corpus.overrides: a mapping of corpus config keys, got {overrides!r}")
-    try:
-        config_from_dict(str(name), overrides)
-    except (TypeError, ValueError) as e:
-        raise StudyError(f"corpus.overrides: {e}") from None
-
-
-def _resources(preset: str, values: dict[str, Any]) -> Resources:
-    """The preset's resources, typed (a wrong value names the preset and the key)."""
-    try:
-        return from_dict(Resources, values, where=f"presets.{preset}")
-    except (TypeError, ValueError) as e:
-        raise StudyError(str(e) if str(e).startswith("presets.") else f"presets.{preset}: {e}") from None
-
-
-def shared_presets() -> dict[str, dict[str, Any]]:
-    """``platform/presets.yaml``: preset name -> resources."""
-    try:
-        presets = yaml.safe_load(PRESETS_FILE.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise StudyError(f"{PRESETS_FILE}: cannot read the shared presets ({e})") from None
-    if not isinstance(presets, dict) or not all(isinstance(v, dict) for v in presets.values()):
-        raise StudyError(f"{PRESETS_FILE}: must map preset names to mappings of resources")
-    return presets
-
-
-def merged_presets(own: Any) -> dict[str, dict[str, Any]]:
-    """The shared presets with a study's own ``presets:`` merged over them: by name, key by key."""
-    if own is not None and not (isinstance(own, dict) and all(isinstance(v, dict) for v in own.values())):
-        raise StudyError(f"presets: a mapping of preset names to mappings of resources, got {own!r}")
-    presets = shared_presets()
-    for name, resources in (own or {}).items():
-        presets[name] = {**presets.get(name, {}), **resources}
-    return presets
-
-
-def _target(raw: Any, objectives: list[tuple[str, str]]) -> float | None:
-    """``target``: a finite number, for a single-objective study."""
-    if raw is None:
-        return None
-    value = _number(raw)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise StudyError(f"target: a finite number (the {objectives[0][0]} that ends the search), got {raw!r}")
-    if len(objectives) > 1:
-        raise StudyError(f"target: stops a single-objective search; this study has {len(objectives)} objectives "
-                         f"({', '.join(m for m, _ in objectives)})")
-    return float(value)
+        raw = {**{k: v for k, v in raw.items() if k not in ("search", "searcher")}, "scheduler": {"type": "fifo"}}
+    return Study.from_dict(apply_overrides(raw, overrides or []), name=path.stem, source=str(path), preset=preset)

@@ -15,7 +15,7 @@ class ThresholdASHA(ASHAScheduler):
     """``ASHAScheduler(**asha)`` plus: from ``grace_period`` on, STOP a trial whose ``metric`` is at or
     below ``threshold`` (maximizing; at or above it when minimizing), whatever its rank."""
 
-    def __init__(self, threshold: float, grace_period: int = 1, **asha: Any):
+    def __init__(self, threshold: float, grace_period: int, **asha: Any):
         super().__init__(grace_period=grace_period, **asha)
         self.threshold, self.grace_period = float(threshold), grace_period
 

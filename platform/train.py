@@ -14,7 +14,8 @@ from platform.corpus import prepare
 from platform.provenance import provenance, write_json
 from platform.ray_session import init_ray
 from platform.storage import results_location
-from platform.study import Study, StudyError, add_study_arguments, load_study
+from platform.study import Study, StudyError, load_study
+from platform.study_files import add_study_arguments
 from trainables.resources import Resources
 
 

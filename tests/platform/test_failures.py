@@ -10,9 +10,11 @@ from ray.exceptions import RayTaskError
 from ray.tune import Result
 from tiny_study import TINY_STUDY
 
-from platform.failures import failure_line, failure_record
-from platform.study import validate
-from platform.tune import exit_code, print_summary, summarize
+from platform.failures import failure_record
+from platform.formatting import failure_line
+from platform.study import Study
+from platform.summary import summarize
+from platform.tune import exit_code, print_summary
 
 # Tune's error.txt of a trial whose SyncGAN diverged (Ray 2.60, Train V2): the worker's traceback inside
 # Ray's wrappers, ~100 lines in a real run (shortened here)
@@ -50,7 +52,7 @@ def test_a_failure_is_its_id_root_cause_and_traceback_file():
 
 
 def test_a_search_whose_every_trial_failed_prints_one_line_per_trial(tmp_path, capsys):
-    study = validate(copy.deepcopy(TINY_STUDY), name="tiny_failing")
+    study = Study.from_dict(copy.deepcopy(TINY_STUDY), name="tiny_failing")
     grid = [failed_result(tmp_path / f"tune_trial_{i}", f"ab12_0000{i}", lr) for i, lr in enumerate((1e-4, 5e-4))]
     summary = summarize(study, grid, str(tmp_path), 12.0)  # raised with every traceback before
     summary.update(optuna_storage="sqlite:///x.db", interrupted=False, trial_states={"ERROR": 2})

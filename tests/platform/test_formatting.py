@@ -1,7 +1,5 @@
 """One number formatter for the console and the reports (platform.formatting)."""
-from platform.failures import failure_line
-from platform.formatting import number, settings
-from platform.pbt import lineage_lines
+from platform.formatting import failure_line, lineage_lines, number, settings
 
 
 def test_numbers_keep_four_significant_digits_and_small_ones_stay_visible():

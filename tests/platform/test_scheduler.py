@@ -10,14 +10,19 @@ import yaml
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from tiny_study import TINY_STUDY
 
-from platform.study import load_study, validate
-from platform.tune import _scheduler, run
+from platform.study import Study, StudyError, load_study
+from platform.strategies import strategy_for
+from platform.tune import run
 
 
 def _study(**changes):
     raw = copy.deepcopy(TINY_STUDY)
     raw.update(changes)
-    return validate(raw, "tiny_study")
+    return Study.from_dict(raw, "tiny_study")
+
+
+def _scheduler(study: Study):
+    return strategy_for(study).scheduler()
 
 
 def _rungs(scheduler: ASHAScheduler) -> list[int]:
@@ -42,6 +47,21 @@ def test_asha_gets_the_studys_objective_epochs_and_rungs():
     assert (multi._metric, multi._mode) == ("fid_image", "min")  # noqa: SLF001
 
     assert isinstance(_scheduler(_study(scheduler={"type": "fifo"})), FIFOScheduler)
+
+
+def test_a_study_without_epochs_gets_max_t_from_the_trainables_default_epochs():
+    """vae_lr without config.epochs: its trials train the VAE config's default epochs, and ASHA's last
+    rung, the progress lines and ``--dry-run`` say the same number (not a default of the study's own)."""
+    from platform.study_files import read_study, study_path
+    from trainables.vae.config import VAEConfig
+
+    raw = read_study(study_path("vae_lr"))
+    del raw["config"]["epochs"]
+    study = Study.from_dict(raw, "vae_lr")
+    assert study.epochs == VAEConfig().epochs == 100
+    assert study.resolved()["scheduler"]["max_t"] == 100 and _scheduler(study)._max_t == 100  # noqa: SLF001
+    with pytest.raises(StudyError, match=r"scheduler\.grace_period 101 exceeds max_t 100"):
+        Study.from_dict({**raw, "scheduler": {"type": "asha", "grace_period": 101}}, "vae_lr")
 
 
 @pytest.mark.slow
@@ -117,12 +137,10 @@ def test_the_threshold_of_a_minimized_metric_stops_trials_at_or_above_it():
 
 @pytest.mark.parametrize("scheduler, message", [
     ({"type": "fifo", "threshold": 0.02}, r"scheduler\.threshold: only ASHA .* this study's scheduler is fifo"),
-    ({"type": "asha", "threshold": "low"}, r"scheduler\.threshold: a number, got 'low'"),
-    ({"type": "asha", "threshold": float("nan")}, r"scheduler\.threshold: a number, got nan"),
+    ({"type": "asha", "threshold": "low"}, r"^scheduler: threshold must be a number, got 'low'$"),
+    ({"type": "asha", "threshold": float("nan")}, r"^scheduler: threshold must be a finite number, got nan$"),
 ])
 def test_a_threshold_outside_asha_or_not_a_number_is_one_clear_error(scheduler, message):
-    from platform.study import StudyError
-
     with pytest.raises(StudyError, match=message):
         _study(scheduler=scheduler)
 

@@ -13,7 +13,7 @@ from platform.search import (
     FAIL_REASON, SearchSpace, StudySearch, TrialErrors, build_searcher, error_reason, make_sampler, pareto_front,
     tell_stopped_trials,
 )
-from platform.study import validate
+from platform.study import Study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -36,7 +36,7 @@ FloatingPointError: SyncGAN diverged: loss_d_image = nan
 def _study(name: str = "offline", **changes):
     raw = copy.deepcopy(TINY_STUDY)
     raw.update(changes)
-    return validate(raw, name=name)
+    return Study.from_dict(raw, name=name)
 
 
 CONDITIONAL = {

@@ -28,7 +28,7 @@ def test_console_script_loader_finds_the_project_package():
     code = (
         "import importlib, sys; import platform as std; assert not hasattr(std, '__path__');"
         "import xmodal_cli; xmodal_cli.load_platform_package();"
-        "import platform.study; print(platform.study.known_studies())"
+        "import platform.study, platform.study_files; print(platform.study_files.known_studies())"
     )
     # run from another directory with only the stdlib `platform` importable first
     out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.append({str(ROOT)!r}); {code}"],

@@ -1,7 +1,8 @@
 """Every study shipped in platform/studies/ loads and validates (schema, trainable's config keys, presets)."""
 import pytest
 
-from platform.study import known_studies, load_study, merged_presets
+from platform.study import Objective, load_study
+from platform.study_files import known_studies, merged_presets
 from trainables.loop import LOOP_METRICS
 from trainables.registry import TRAINABLES
 
@@ -26,7 +27,7 @@ def test_shipped_study_validates_with_every_preset(name):
 
 def test_the_multi_objective_study_trades_image_quality_against_sync_rate():
     study = load_study("syncgan_quality_sync")
-    assert study.multi_objective and study.objectives == [("sync_rate", "max"), ("fid_image", "min")]
+    assert study.multi_objective and study.objectives == [Objective("sync_rate", "max"), Objective("fid_image", "min")]
     assert study.scheduler.type == "fifo" and study.searcher.type in ("optuna_tpe", "nsga2")
     # the same study with ASHA needs the one metric ASHA stops on
     assert load_study("syncgan_quality_sync", ["scheduler.type=asha", "scheduler.metric=sync_rate"]).scheduler_objective() \

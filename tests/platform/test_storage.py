@@ -118,7 +118,8 @@ def test_a_summary_that_cannot_be_written_leaves_no_file_and_ends_in_one_line(tm
     import errno
     from pathlib import Path
 
-    from platform.tune import exit_code, write_summary
+    from platform.summary import write_summary
+    from platform.tune import exit_code
 
     real_write_text = Path.write_text
 

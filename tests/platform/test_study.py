@@ -2,7 +2,8 @@ import pytest
 
 from trainables.resources import Resources
 
-from platform.study import StudyError, known_studies, load_study
+from platform.study import Objective, StudyError, load_study
+from platform.study_files import known_studies
 from platform.tune import main
 
 # syncgan_semi as a single-objective study with ASHA and TPE, the shape these schema tests start from
@@ -147,9 +148,9 @@ def test_grid_searcher_takes_its_size_as_num_samples_and_refuses_more():
 
 def test_objectives_single_and_multiple():
     study = _semi()
-    assert study.objectives == [("sync_kappa", "max")] and not study.multi_objective
+    assert study.objectives == [Objective("sync_kappa", "max")] and not study.multi_objective
     multi = _semi([TWO_OBJECTIVES, "scheduler.type=fifo", "searcher.type=nsga2"])
-    assert multi.multi_objective and multi.objectives == [("sync_rate", "max"), ("fid_image", "min")]
+    assert multi.multi_objective and multi.objectives == [Objective("sync_rate", "max"), Objective("fid_image", "min")]
     assert (multi.metric, multi.mode) == ("sync_rate", "max")  # single-objective code paths see the first
     resolved = multi.resolved()
     assert resolved["objectives"][1] == {"metric": "fid_image", "mode": "min"}
@@ -158,7 +159,7 @@ def test_objectives_single_and_multiple():
     assert asha.scheduler_objective() == ("fid_image", "min")  # mode from the objective
     asha = _semi([TWO_OBJECTIVES, "scheduler.metric=class_coverage_image", "scheduler.mode=max"])
     assert asha.resolved()["scheduler"]["metric"] == "class_coverage_image"
-    assert _semi(["objective.metric=loss_s", "objective.mode=min"]).objectives == [("loss_s", "min")]
+    assert _semi(["objective.metric=loss_s", "objective.mode=min"]).objectives == [Objective("loss_s", "min")]
 
 
 def test_dry_run_prints_the_resolved_objectives_and_searcher(capsys):
@@ -187,7 +188,7 @@ def test_target_is_resolved_and_reached_in_the_objectives_direction():
 
 
 def test_presets_come_from_the_shared_file_and_a_study_amends_them(tmp_path):
-    from platform.study import merged_presets, shared_presets
+    from platform.study_files import merged_presets, shared_presets
 
     shared = shared_presets()
     assert {"local-cpu", "gpu"} <= set(shared) and shared["gpu"]["use_gpu"] is True
@@ -211,7 +212,7 @@ def test_presets_come_from_the_shared_file_and_a_study_amends_them(tmp_path):
 
 def test_the_default_study_searches_the_label_budget_as_a_cost():
     study = load_study("syncgan_semi")
-    assert study.objectives == [("sync_kappa", "max"), ("label_budget", "min")] and study.cost_objective == "label_budget"
+    assert study.objectives == [Objective("sync_kappa", "max"), Objective("label_budget", "min")] and study.cost_objective == "label_budget"
     assert study.scheduler.type == "fifo" and study.searcher.cover == "semi_rate" and study.tolerance == 0.02
     assert study.resolved()["tolerance"] == 0.02 and study.resolved()["searcher"]["cover"] == "semi_rate"
 
@@ -232,7 +233,7 @@ def test_bad_cost_studies_are_rejected_naming_the_key(overrides, message):
 
 
 def test_the_trade_off_names_the_best_trial_per_budget_and_the_smallest_budget_close_to_the_best():
-    from platform.tune import trade_off
+    from platform.summary import trade_off
 
     study = load_study("syncgan_semi")
 

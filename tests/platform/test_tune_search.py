@@ -14,7 +14,7 @@ from http_apis import wsgi_get
 from optuna_dashboard import wsgi
 from tiny_study import TINY_STUDY
 
-from platform.study import load_study
+from platform.study import Objective, load_study
 from platform.tune import print_summary, run
 
 
@@ -104,7 +104,7 @@ def test_multi_objective_study_with_a_conditional_parameter(ray_local, shared_da
         searcher={"type": "optuna_tpe", "seed": 0, "n_startup_trials": 2}, scheduler={"type": "fifo"}, num_samples=2,
     )
     study = load_study(str(path))
-    assert study.objectives == [("sync_rate", "max"), ("fid_image", "min")] and study.metric == "sync_rate"
+    assert study.objectives == [Objective("sync_rate", "max"), Objective("fid_image", "min")] and study.metric == "sync_rate"
     results = tmp_path / "results"
     summary = run(study, results, shared_data_root, name="mo")
     assert summary["trials"] == 2 and summary["trials_failed"] == 0, summary["errors"]
