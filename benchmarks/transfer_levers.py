@@ -4,7 +4,8 @@ Issue 32 item 2: transfer accuracy both ways, on the same test pairs, of each co
 the same models: per corpus and seed one run of ``SyncGANConfig``'s defaults (``time_to_quality.run_one``,
 one core, stopped at 0.9 x the corpus's ceiling or the wall budget, as ``generalization.py``), kept; then
 every contender translates ``--samples`` test pairs with it (``evaluation_rows``: the classes in turn). Beside them the VAE of the seed
-slides, trained ``--vae-epochs`` epochs with the same seed, translates the same clips into images: the
+slides, trained with the same seed on ``quality.py``'s CPU budget (``quality.CONFIGS["cpu"]["vae"]``: 20
+epochs of batch 32, KL warm-up; ``--vae-epochs`` other), translates the same clips into images: the
 audio -> image figure to match.
 
     .venv/bin/python benchmarks/transfer_levers.py                                  # mnist_spoken, 3 seeds
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generalization import FRACTION, prepare  # noqa: E402
+from quality import CONFIGS  # noqa: E402
 from time_to_quality import run_one  # noqa: E402
 
 CONTENDERS: dict[str, dict[str, Any]] = {
@@ -98,7 +100,7 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def train_vae(job: dict[str, Any]) -> dict[str, Any]:
-    """The VAE (the trainable's defaults) for ``epochs`` epochs on one thread; its last checkpoint is kept."""
+    """The VAE of ``quality.py``'s CPU budget (``epochs`` epochs) on one thread; its last checkpoint is kept."""
     import shutil
 
     import torch
@@ -108,7 +110,7 @@ def train_vae(job: dict[str, Any]) -> dict[str, Any]:
     from trainables.loop import fit
     from trainables.vae.config import VAEConfig
 
-    cfg = from_dict(VAEConfig, {"epochs": job["epochs"], "seed": job["seed"], "semi_rate": job["rate"],
+    cfg = from_dict(VAEConfig, {**CONFIGS["cpu"]["vae"], "epochs": job["epochs"], "seed": job["seed"], "semi_rate": job["rate"],
                                 "corpus_dir": job["corpus_dir"], "classifier_path": job["classifier_path"]})
     last: dict[str, Any] = {}
 
@@ -120,6 +122,17 @@ def train_vae(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     fit("vae", cfg, report, hparams=False)
     return {"config": to_dict(cfg), "seconds": time.perf_counter() - t0, "last": last}
+
+
+def kept_runs(pool: Any, train: Any, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``train(job)`` for every job whose model is not kept yet (``job["keep"]`` and its JSON), in ``pool``;
+    the results of the others are read back."""
+    from platform.provenance import write_json
+
+    todo = [j for j in jobs if not (Path(j["keep"]).is_dir() and Path(j["keep"] + ".json").is_file())]
+    for job, result in zip(todo, pool.map(train, todo, chunksize=1)):
+        write_json(Path(job["keep"] + ".json"), result)
+    return [json.loads(Path(j["keep"] + ".json").read_text()) for j in jobs]
 
 
 def _stat(xs: list[float]) -> tuple[float, float, float]:
@@ -188,14 +201,17 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--budget", type=float, default=600.0, help="wall seconds per SyncGAN run")
     ap.add_argument("--samples", type=int, default=200, help="test pairs translated")
-    ap.add_argument("--vae-epochs", type=int, default=20, help="the VAE's epochs (0: no VAE)")
+    ap.add_argument("--vae-epochs", type=int, default=CONFIGS["cpu"]["vae"]["epochs"], help="the VAE's epochs (0: no VAE)")
     ap.add_argument("--parallel", type=int, default=2, help="runs at once (one core each)")
     ap.add_argument("--data", default=str(ROOT / "data"))
+    ap.add_argument("--keep", type=Path, help="keep the trained models here; a model already kept there (its "
+                    "checkpoint and JSON) is measured again, not retrained (default: a new temporary directory)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "transfer_levers.md")
     args = ap.parse_args()
 
     corpora = {spec: prepare(spec, Path(args.data)) for spec in args.corpora}
-    keep = Path(tempfile.mkdtemp(prefix="transfer-levers-"))
+    keep = args.keep or Path(tempfile.mkdtemp(prefix="transfer-levers-"))
+    keep.mkdir(parents=True, exist_ok=True)
     started = time.time()
     runs = [(spec, seed) for spec in corpora for seed in args.seeds]
     gan_jobs = [{"name": "default", "config": {}, "rate": args.rate, "seed": seed, "budget": args.budget,
@@ -207,8 +223,8 @@ def main() -> None:
                  "classifier_path": corpora[spec]["classifier_path"], "keep": str(keep / f"vae-{i}")}
                 for i, (spec, seed) in enumerate(runs)] if args.vae_epochs else []
     with mp.get_context("spawn").Pool(args.parallel, maxtasksperchild=1) as pool:
-        gans = pool.map(run_one, gan_jobs, chunksize=1)
-        vaes = pool.map(train_vae, vae_jobs, chunksize=1)
+        gans = kept_runs(pool, run_one, gan_jobs)
+        vaes = kept_runs(pool, train_vae, vae_jobs)
         measure_jobs = [{"model": "syncgan", "config": g["config"], "checkpoint": j["keep"], "samples": args.samples}
                         for g, j in zip(gans, gan_jobs)]
         measure_jobs += [{"model": "vae", "config": v["config"], "checkpoint": j["keep"], "samples": args.samples}
