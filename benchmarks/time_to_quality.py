@@ -60,7 +60,7 @@ LEVERS: dict[str, tuple[str, ...]] = {
     "no_class_heads": ("sync_class_weight",),
     "no_ema": ("ema_decay",),
     "drawn_waveform": ("waveform_nets",),
-    "paper_transfer": ("transfer_method",),
+    "paper_transfer": ("transfer_method", "transfer_steps"),
 }
 
 

@@ -13,7 +13,8 @@ audio -> image figure to match.
 
 Contenders: ``recovery`` (the paper: random starts, the best reconstruction wins), ``classes`` (S's class
 heads pick the category), ``codes`` (S's class heads pick the starting codes among every category's draws)
-at 8 and 32 draws a category, and ``codes`` without descent (the chosen code as it is).
+at 8 and 32 draws a category, and ``codes`` without descent (of the two codes the heads rank first, the one
+whose source-modality output is closer to the source).
 
 Writes ``docs/results/transfer_levers.md`` and a JSON with every figure, the resolved configs, versions and
 git commit. Last line: ``a_to_b=<median image->audio of the best contender> b_to_a=<median audio->image>
@@ -41,17 +42,19 @@ from quality import CONFIGS  # noqa: E402
 from time_to_quality import run_one  # noqa: E402
 
 CONTENDERS: dict[str, dict[str, Any]] = {
-    "recovery": {"method": "recovery"},
-    "classes": {"method": "classes"},
-    "codes": {"method": "codes", "category_draws": 8},
-    "codes_32": {"method": "codes", "category_draws": 32},
-    "codes_32_no_descent": {"method": "codes", "category_draws": 32, "steps": 0},
+    "recovery": {"method": "recovery", "steps": 30, "restarts": 2},
+    "classes": {"method": "classes", "steps": 30, "restarts": 2},
+    "codes": {"method": "codes", "steps": 30, "restarts": 2, "category_draws": 8},
+    "codes_32": {"method": "codes", "steps": 30, "restarts": 2, "category_draws": 32},
+    "codes_8_no_descent": {"method": "codes", "steps": 0, "restarts": 2, "category_draws": 8},
+    "codes_32_no_descent": {"method": "codes", "steps": 0, "restarts": 2, "category_draws": 32},
 }
-"""Name -> ``transfer_method`` and the ``TransferConfig`` fields that differ from ``SyncGAN.translate``'s."""
+"""Name -> ``transfer_method`` and ``TransferConfig`` fields (whatever the models' own ``transfer_*`` settings):
+30 steps from 2 starts was the recipe's recovery budget before ``codes``."""
 
 
 def translator(model: Any, contender: dict[str, Any], seed: int):
-    """``translate(x, direction)`` as ``SyncGAN.translate`` builds it, with the contender's method and fields."""
+    """``translate(x, direction)`` as ``SyncGAN.translate`` builds it, with the contender's method and settings."""
     import torch
 
     from trainables.syncgan.config import TRANSFER_SETTINGS
@@ -59,8 +62,7 @@ def translator(model: Any, contender: dict[str, Any], seed: int):
 
     starts, select = TRANSFER_SETTINGS[contender["method"]]
     fields = {k: v for k, v in contender.items() if k != "method"}
-    tcfg = TransferConfig(**{"steps": model.cfg.transfer_steps, "restarts": model.cfg.transfer_restarts,
-                             "starts": starts, "select": select, "seed": seed, **fields})
+    tcfg = TransferConfig(**{"starts": starts, "select": select, "seed": seed, **fields})
 
     def translate(x: torch.Tensor, direction: str) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.enable_grad():

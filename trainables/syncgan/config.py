@@ -134,19 +134,26 @@ class SyncGANConfig(LoopConfig):
     epochs of one trial). 0: the trained generators themselves. Range: [0, 1)."""
     transfer_samples: int = 200
     """Test pairs translated by latent recovery in the last epoch's evaluation (0: skip); >= 0."""
-    transfer_method: str = "classes"
+    transfer_method: str = "codes"
     """How a sample of one modality is translated into the other (``SyncGAN.translate``,
     ``trainables.transfer``): ``recovery`` (the paper's latent recovery: random starts, the best
     reconstruction wins), ``categories`` (starts cover every category of the code, category held),
-    ``synchronizer`` (S's verdict picks the category, recovery the rest of the code) or ``classes``
+    ``synchronizer`` (S's verdict picks the category, recovery the rest of the code), ``classes``
     (S's class heads pick it: the category whose outputs they read as the source's class) or ``codes``
-    (S's class heads pick the starting codes themselves, among draws of every category). A code without
+    (S's class heads pick the codes themselves among ``transfer_draws`` draws of every category: the
+    ``transfer_restarts`` whose outputs they most likely read as the source's class; of those, the one whose
+    source-modality output is closest to the source after ``transfer_steps`` of recovery). A code without
     categories (latent_classes 0) is always recovered the paper's way; ``classes`` or ``codes`` without
-    class heads (sync_class_weight 0) is ``synchronizer``."""
-    transfer_steps: int = 30
-    """Gradient steps of latent recovery per restart (``trainables.transfer``); >= 0."""
+    class heads (sync_class_weight 0) is ``synchronizer``. Measured: benchmarks/transfer_levers.py."""
+    transfer_steps: int = 0
+    """Gradient steps of latent recovery per start (``trainables.transfer``); >= 0. 0: the starts as they
+    are (``codes``: recovery moved audio -> image from 0.95 to 0.86 on mnist_spoken, descent in pixels
+    drifts a code off the class S chose)."""
     transfer_restarts: int = 2
     """Starts of latent recovery per sample (``recovery``, ``codes``) or per category; >= 1."""
+    transfer_draws: int = 32
+    """Shared draws of each category whose outputs the synchronizer scores against each source
+    (``synchronizer``, ``classes``, ``codes``); >= 1."""
 
     def validate(self) -> None:
         super().validate()
@@ -156,7 +163,7 @@ class SyncGANConfig(LoopConfig):
         in_range(self, "beta1", 0.0, 1.0, high_open=True)
         for name in ("sync_weight", "sync_fake_weight"):
             in_range(self, name, 0.0)
-        for name in ("z_dim", "width", "transfer_restarts"):
+        for name in ("z_dim", "width", "transfer_restarts", "transfer_draws"):
             in_range(self, name, 1)
         in_range(self, "transfer_steps", 0)
         if self.transfer_method not in TRANSFER_METHODS:
@@ -199,6 +206,7 @@ PAPER_RECIPE: dict = dict(
     waveform_nets=False,                        # a folded waveform is seen as the drawn image
     ema_decay=0.0,                              # samples from the trained generators
     transfer_method="recovery",                 # latent recovery from random starts (Sec. 2.3)
+    transfer_steps=30,                          # ... by 30 Adam steps from each
     sync_width=None,
 )
 """The paper's SyncGAN (Sec. 2, Alg. 1) on this code: ``SyncGANConfig(**PAPER_RECIPE)``, or these

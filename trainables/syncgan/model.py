@@ -354,7 +354,8 @@ class SyncGAN(nn.Module):
             method = "synchronizer"
         starts, select = TRANSFER_SETTINGS[method]
         tcfg = TransferConfig(steps=self.cfg.transfer_steps if steps is None else steps,
-                              restarts=self.cfg.transfer_restarts, starts=starts, select=select, seed=seed)
+                              restarts=self.cfg.transfer_restarts, starts=starts, select=select,
+                              category_draws=self.cfg.transfer_draws, seed=seed)
         with torch.enable_grad():
             out, rec = transfer(self, x, direction, tcfg)
         return out, rec.loss

@@ -14,4 +14,4 @@ def write_samples(model, cfg, corpus_dir: Path, manifest: dict, out: Path, n: in
     steps = cfg.transfer_steps if transfer_steps is None else transfer_steps
     return write_pair_samples(model, cfg, corpus_dir, manifest, out, n, seed, transfer_n, steps,
                               {"method": cfg.transfer_method, "steps": steps, "restarts": cfg.transfer_restarts,
-                               "seed": seed})
+                               "draws": cfg.transfer_draws, "seed": seed})
