@@ -126,6 +126,11 @@ def train_vae(job: dict[str, Any]) -> dict[str, Any]:
     return {"config": to_dict(cfg), "seconds": time.perf_counter() - t0, "last": last}
 
 
+def kept_name(kind: str, spec: str, seed: int) -> str:
+    """The kept model's directory name: its kind, corpus spec (file-name safe) and seed."""
+    return f"{kind}-{''.join(c if c.isalnum() or c in '-_' else '_' for c in spec)}-{seed}"
+
+
 def kept_runs(pool: Any, train: Any, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``train(job)`` for every job whose model is not kept yet (``job["keep"]`` and its JSON), in ``pool``;
     the results of the others are read back."""
@@ -219,11 +224,11 @@ def main() -> None:
     gan_jobs = [{"name": "default", "config": {}, "rate": args.rate, "seed": seed, "budget": args.budget,
                  "eval_every": 50, "eval_samples": 500, "targets": (), "stop_at": FRACTION * corpora[spec]["ceiling"],
                  "n_classes": corpora[spec]["n_classes"], "corpus_dir": corpora[spec]["corpus_dir"],
-                 "classifier_path": corpora[spec]["classifier_path"], "keep": str(keep / f"gan-{i}")}
-                for i, (spec, seed) in enumerate(runs)]
+                 "classifier_path": corpora[spec]["classifier_path"], "keep": str(keep / kept_name("gan", spec, seed))}
+                for spec, seed in runs]
     vae_jobs = [{"epochs": args.vae_epochs, "seed": seed, "rate": args.rate, "corpus_dir": corpora[spec]["corpus_dir"],
-                 "classifier_path": corpora[spec]["classifier_path"], "keep": str(keep / f"vae-{i}")}
-                for i, (spec, seed) in enumerate(runs)] if args.vae_epochs else []
+                 "classifier_path": corpora[spec]["classifier_path"], "keep": str(keep / kept_name("vae", spec, seed))}
+                for spec, seed in runs] if args.vae_epochs else []
     with mp.get_context("spawn").Pool(args.parallel, maxtasksperchild=1) as pool:
         gans = kept_runs(pool, run_one, gan_jobs)
         vaes = kept_runs(pool, train_vae, vae_jobs)

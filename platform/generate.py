@@ -29,10 +29,9 @@ from typing import Any
 import numpy as np
 
 from data_prep.atomic import staged_directory
+from trainables.checkpoint import STATE_FILE
 from trainables.sample_files import class_names, judged_classes, load_judges, write_grid, write_png, write_wav
 from trainables.sample_grid import class_name
-
-STATE_FILE = "state.pt"  # trainables.checkpoint.STATE_FILE
 
 
 class GenerateError(ValueError):
