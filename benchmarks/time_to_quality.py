@@ -126,8 +126,8 @@ def transfer_at(cfg: Any, checkpoint: str, n: int) -> dict[str, float]:
 
     from trainables.checkpoint import load_checkpoint
     from trainables.classifiers import load_classifiers
-    from trainables.data import evaluation_rows, load_split, read_manifest
-    from trainables.metrics import evaluate_transfer
+    from trainables.data import load_split, read_manifest
+    from trainables.metrics import evaluate_transfer_on
     from trainables.registry import build_model, get_trainable
 
     rng = torch.get_rng_state()  # the run's own stream is not disturbed
@@ -136,9 +136,7 @@ def transfer_at(cfg: Any, checkpoint: str, n: int) -> dict[str, float]:
     torch.set_rng_state(rng)
     clf_a, clf_b, _ = load_classifiers(cfg.classifier_path)
     test = load_split(cfg.corpus_dir, "test")
-    rows = evaluation_rows(test.label, n)
-    return evaluate_transfer(lambda x, d: model.translate(x, d, seed=cfg.seed), test.images(rows),
-                             test.audios(rows), torch.from_numpy(test.label[rows]), clf_a, clf_b)
+    return evaluate_transfer_on(lambda x, d: model.translate(x, d, seed=cfg.seed), test, n, clf_a, clf_b)
 
 
 def first_reached(curve: list[dict], targets: tuple[float, ...], n_classes: int) -> dict[str, dict | None]:

@@ -7,7 +7,7 @@ penultimate features of our own classifiers instead of Inception (nothing is dow
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import torch
 from torch import nn
@@ -16,6 +16,9 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from trainables.classifiers import ClassifierFeatures, predict
+
+if TYPE_CHECKING:
+    from trainables.data import PairArrays
 
 
 def _check_pair_predictions(pred_a: torch.Tensor, pred_b: torch.Tensor) -> None:
@@ -156,6 +159,18 @@ def evaluate_transfer(
         out[f"transfer_acc_{direction}"] = transfer_accuracy(clf, moved, labels)
         out[f"recovery_mse_{direction}"] = float(loss.mean())
     return out
+
+
+def evaluate_transfer_on(
+    translate: Callable[[torch.Tensor, str], tuple[torch.Tensor, torch.Tensor]], split: "PairArrays", n: int,
+    clf_a: nn.Module, clf_b: nn.Module, device: torch.device | str = "cpu",
+) -> dict[str, float]:
+    """``evaluate_transfer`` on ``n`` pairs of ``split`` (``evaluation_rows``: the classes in turn)."""
+    from trainables.data import evaluation_rows
+
+    rows = evaluation_rows(split.label, n)
+    return evaluate_transfer(translate, split.images(rows).to(device), split.audios(rows).to(device),
+                             torch.from_numpy(split.label[rows]), clf_a, clf_b)
 
 
 @torch.no_grad()

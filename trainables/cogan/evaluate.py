@@ -12,7 +12,7 @@ from trainables.cogan.model import CoGAN
 from trainables.data import evaluation_rows, load_split
 from trainables.declared_metrics import DeclaredMetrics
 from trainables.generated_pairs import log_judged_pairs, pairs_meaning
-from trainables.metrics import evaluate_transfer, fid_kid, pair_metrics
+from trainables.metrics import evaluate_transfer_on, fid_kid, pair_metrics
 from trainables.tensorboard_log import TrialWriter
 
 
@@ -43,11 +43,8 @@ class CoGANEvaluator:
         fk = fid_kid(self.real_images, x_a, self.clf_a, seed=self.cfg.seed)
         out.update(fid_image=fk["fid"], kid_image=fk["kid"])
         if final and self.cfg.transfer_samples:
-            rows = evaluation_rows(self.test.label, self.cfg.transfer_samples)
-            out.update(evaluate_transfer(
-                lambda x, direction: self.model.translate(x, direction, seed=self.cfg.seed),
-                self.test.images(rows).to(self.device), self.test.audios(rows).to(self.device),
-                torch.from_numpy(self.test.label[rows]), self.clf_a, self.clf_b))
+            out.update(evaluate_transfer_on(lambda x, direction: self.model.translate(x, direction, seed=self.cfg.seed),
+                                            self.test, self.cfg.transfer_samples, self.clf_a, self.clf_b, self.device))
         out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"])
         bad = [k for k, v in out.items() if math.isnan(v)]
         if bad:

@@ -8,7 +8,7 @@ import torch
 from trainables.classifiers import load_classifiers, predict, predict_proba
 from trainables.data import evaluation_rows, load_split
 from trainables.declared_metrics import DeclaredMetrics
-from trainables.metrics import (evaluate_transfer, fid_kid, pair_metrics, soft_sync_kappa, sync_rate,
+from trainables.metrics import (evaluate_transfer_on, fid_kid, pair_metrics, soft_sync_kappa, sync_rate,
                                 synchronizer_accuracy, synchronizer_judge_agreement)
 from trainables.generated_pairs import log_judged_pairs, pairs_meaning
 from trainables.syncgan.config import SyncGANConfig
@@ -62,11 +62,8 @@ class SyncGANEvaluator:
         fk = fid_kid(self.real_images, x_a, self.clf_a, seed=self.cfg.seed)
         out.update(fid_image=fk["fid"], kid_image=fk["kid"])
         if final and self.cfg.transfer_samples:
-            rows = evaluation_rows(self.test.label, self.cfg.transfer_samples)
-            out.update(evaluate_transfer(
-                lambda x, direction: self.model.translate(x, direction, seed=self.cfg.seed),
-                self.test.images(rows).to(self.device), self.test.audios(rows).to(self.device),
-                torch.from_numpy(self.test.label[rows]), self.clf_a, self.clf_b))
+            out.update(evaluate_transfer_on(lambda x, direction: self.model.translate(x, direction, seed=self.cfg.seed),
+                                            self.test, self.cfg.transfer_samples, self.clf_a, self.clf_b, self.device))
         out.update(classifier_acc_image=self.clf_acc["image"], classifier_acc_audio=self.clf_acc["audio"],
                    sync_rate_real=self.sync_rate_real)
         if self.model.warmup_warning:  # once: the report after the warm-up (platform.tune prints it as a line)
