@@ -4,11 +4,14 @@ a failed trial, a PBT lineage entry, a study's summary (``platform.tune``) and i
 
 Four significant digits: a learning rate of 2e-4 prints as ``0.0002`` (never ``0.000``), a sync rate as
 ``0.8734``, an FID as ``1088``; very small or large values switch to exponent form (``1e-07``), as
-Python's ``g`` format does. Integers and strings print as they are.
+Python's ``g`` format does. Integers and strings print as they are. A metric in a progress line keeps
+three decimals so columns line up (``metric``), and never prints a nonzero value as 0.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
+
+from trainables.declared_metrics import metric_text as metric  # the workers' epoch lines print metrics the same way
 
 
 def number(v: Any) -> str:

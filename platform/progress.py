@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from ray.tune import Callback
 
-from platform.formatting import number
+from platform.formatting import metric, number
 
 # Messages Ray logs on every start here that say nothing about the study (matched as substrings).
 HARMLESS = (
@@ -48,11 +48,6 @@ def quiet_ray() -> None:
             target.addFilter(flt)
     for h in HARMLESS:
         warnings.filterwarnings("ignore", message=f".*{h}.*")
-
-
-def _fmt(v: Any) -> str:
-    """A metric: three decimals."""
-    return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
 _setting = number  # a searched setting: four significant digits (a learning rate of 2e-4 is not 0.000)
@@ -94,8 +89,8 @@ class StudyProgress(Callback):
     def line(self, number: int, result: dict, elapsed: float) -> str:
         epoch = result.get("epoch", result.get("training_iteration"))
         epoch = f"{epoch:g}" if isinstance(epoch, (int, float)) else "?"
-        objectives = " ".join(f"{m}={_fmt(result[m])}" for m in self.objectives if m in result)
-        rest = " ".join(f"{m}={_fmt(result[m])}" for m in self.headline if m in result)
+        objectives = " ".join(f"{m}={metric(result[m])}" for m in self.objectives if m in result)
+        rest = " ".join(f"{m}={metric(result[m])}" for m in self.headline if m in result)
         return f"trial {number} epoch {epoch}/{self.epochs}  {objectives} | {rest}  [{_elapsed(elapsed)}]"
 
     def on_trial_complete(self, iteration: int, trials: list, trial, **info) -> None:
@@ -104,7 +99,7 @@ class StudyProgress(Callback):
         stopped = isinstance(epoch, (int, float)) and epoch < self.epochs
         self.out(f"trial {self._number(trial)} {'stopped by the scheduler at' if stopped else 'finished'} epoch "
                  f"{epoch if epoch is not None else '?'}: "
-                 + " ".join(f"{m}={_fmt(last[m])}" for m in self.objectives if m in last), flush=True)
+                 + " ".join(f"{m}={metric(last[m])}" for m in self.objectives if m in last), flush=True)
 
 
 class EpochLines:

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 
+def metric_text(v: Any) -> str:
+    """A metric in a progress line: three decimals, so columns line up (``0.873``, ``1088.486``), and
+    three significant digits where three decimals would print a nonzero value as 0 (``2.00e-04``)."""
+    if not isinstance(v, float):
+        return str(v)
+    return f"{v:.3f}" if v == 0 or abs(v) >= 5e-4 or v != v else f"{v:.2e}"
+
+
 @dataclass(frozen=True)
 class DeclaredMetrics:
     headline: tuple[str, ...]
@@ -42,6 +50,6 @@ class DeclaredMetrics:
 
     def progress_line(self, metrics: Mapping[str, Any]) -> str:
         """``sync_rate=0.781 sync_kappa=0.712 ... loss_g=0.934``: the headline, watched metrics and losses
-        that ``metrics`` holds, three decimals each."""
+        that ``metrics`` holds (``metric_text``)."""
         names = (*self.headline, *self.watched, *self.losses)
-        return " ".join(f"{k}={metrics[k]:.3f}" for k in names if isinstance(metrics.get(k), (int, float)))
+        return " ".join(f"{k}={metric_text(float(metrics[k]))}" for k in names if isinstance(metrics.get(k), (int, float)))
