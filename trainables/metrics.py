@@ -7,7 +7,7 @@ penultimate features of our own classifiers instead of Inception (nothing is dow
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from torch import nn
