@@ -238,8 +238,7 @@ def _synchronous_category(model, dst: nn.Module, target: torch.Tensor, direction
     x_a, x_b = (target, made) if direction == "a_to_b" else (made, target)
     f_a, f_b = sync.features(x_a, x_b)
     if cfg.select == "classes":  # log sum_c p_src(c | x) * mean over draws of p_dst(c | G_dst(z_k))
-        p_a, p_b = (logits.softmax(1) for logits in sync.classify(f_a, f_b))
-        p_src, p_made = (p_a, p_b) if direction == "a_to_b" else (p_b, p_a)
+        p_src, p_made = _class_probabilities(sync, f_a, f_b, direction)
         score = (p_src @ p_made.view(k, cfg.category_draws, -1).mean(1).T).clamp_min(1e-12).log()
     else:  # the pair head's mean logit over each category's draws
         h_a, h_b = sync.project(f_a, f_b)
@@ -261,11 +260,16 @@ def _synchronous_codes(model, dst: nn.Module, target: torch.Tensor, direction: s
     codes = _one_hot_codes(torch.arange(k).repeat_interleave(cfg.category_draws), k, z_dim, gen, target.device)
     made = dst(codes)
     x_a, x_b = (target, made) if direction == "a_to_b" else (made, target)
-    p_a, p_b = (logits.softmax(1) for logits in sync.classify(*sync.features(x_a, x_b)))
-    p_src, p_made = (p_a, p_b) if direction == "a_to_b" else (p_b, p_a)
+    p_src, p_made = _class_probabilities(sync, *sync.features(x_a, x_b), direction)
     best = (p_src @ p_made.T).topk(min(cfg.restarts, len(codes)), dim=1).indices  # (N, R)
     sync.train(training)
     return codes[best.T]
+
+
+def _class_probabilities(sync, f_a: torch.Tensor, f_b: torch.Tensor, direction: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """S's class heads on features of the two modalities -> (p(c | source), p(c | made output))."""
+    p_a, p_b = (logits.softmax(1) for logits in sync.classify(f_a, f_b))
+    return (p_a, p_b) if direction == "a_to_b" else (p_b, p_a)
 
 
 def _calibration_batches(z_dim: int, cfg: TransferConfig, device: torch.device, prior=None, batch: int = 512):
