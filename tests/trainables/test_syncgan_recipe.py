@@ -250,3 +250,21 @@ def test_class_balance_loss_is_zero_for_a_batch_covering_every_class_and_log_c_f
     assert float(model.class_balance_loss(*feats)) < 1e-3
     with pytest.raises(ValueError, match="class_balance_weight > 0 needs"):
         SyncGANConfig(class_balance_weight=1.0, sync_class_weight=0.0).validate()
+
+
+def test_the_synchronizer_sees_moved_pairs_in_training_and_the_samples_as_they_are_in_its_verdicts():
+    torch.manual_seed(0)
+    x_a, x_b = torch.randn(16, 1, *SHAPE), torch.randn(16, 1, *SHAPE)
+    labels = torch.arange(16) % K
+    plain, moved = _model(sync_augment=0.0), _model(sync_augment=0.25)
+    moved.load_state_dict(plain.state_dict())
+    assert plain.augmented(x_a, x_b) == (x_a, x_b)
+    seen_a, seen_b = moved.augmented(x_a, x_b)
+    assert not torch.equal(seen_a, x_a) and not torch.equal(seen_b, x_b)
+    plain.sync.eval(), moved.sync.eval()  # no spectral-norm power iteration: the same weights each call
+    losses = {float(moved.sync_real_loss(x_a, x_b, labels)) for _ in range(3)}
+    assert len(losses) == 3 and float(plain.sync_real_loss(x_a, x_b, labels)) == float(plain.sync_real_loss(x_a, x_b, labels))
+    assert torch.equal(moved.synchronizer_logits(x_a, x_b), plain.synchronizer_logits(x_a, x_b))
+    assert SyncGANConfig(**PAPER_RECIPE).sync_augment == 0.0
+    with pytest.raises(ValueError, match="sync_augment"):
+        SyncGANConfig(sync_augment=0.5).validate()

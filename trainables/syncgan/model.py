@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainables.augment import random_shift
 from trainables.nets import Discriminator, Generator, Synchronizer
 from trainables.precision import Precision
 from trainables.representation import Pixels, representation
@@ -81,6 +82,8 @@ class SyncGAN(nn.Module):
         w_a, w_b = cfg.image_width or cfg.width, cfg.audio_width or cfg.width
         # what the audio networks see: a folded waveform's 1-D signal (waveform_nets), else the corpus's pixels
         self.view_b = representation(audio_representation, shape_b, cfg.waveform_nets)
+        # S's training shifts (sync_augment) move a picture both ways, a sound along time only
+        self.shift_rows_b = audio_representation == "image"
         shape_b = self.view_b.net_shape
         self.g_a = Generator(cfg.z_dim, shape_a, w_a)
         self.g_b = Generator(cfg.z_dim, shape_b, w_b)
@@ -149,7 +152,7 @@ class SyncGAN(nn.Module):
     def sync_real_loss(self, x_a: torch.Tensor, x_b: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """S's loss on real pairs (x_a[i], x_b[i]) of one class ``labels[i]`` (``sync_pairs``), plus its
         class heads' cross-entropy weighted ``sync_class_weight``."""
-        f_a, f_b = self.sync.features(x_a, x_b)
+        f_a, f_b = self.sync.features(*self.augmented(x_a, x_b))
         h_a, h_b = self.sync.project(f_a, f_b)
         if self.cfg.sync_pairs == "all":
             same = labels[:, None] == labels[None, :]
@@ -179,6 +182,13 @@ class SyncGAN(nn.Module):
             m = logits.float().softmax(1).mean(0).clamp_min(1e-8)
             loss = loss + math.log(m.numel()) + (m * m.log()).sum()
         return loss
+
+    def augmented(self, x_a: torch.Tensor, x_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A pair batch as S sees it in training: each modality moved at random per sample
+        (``sync_augment``): an image both ways, the other side along its time axis only unless it is a
+        picture too (a spectrogram's rows are frequencies; the networks' view of the audio)."""
+        return (random_shift(x_a, self.cfg.sync_augment),
+                random_shift(x_b, self.cfg.sync_augment, rows=self.shift_rows_b))
 
     @torch.no_grad()
     def pool_accuracy(self, n: int) -> float:
@@ -298,7 +308,7 @@ class SyncGAN(nn.Module):
                 with amp.autocast():
                     loss_s = self.sync_real_loss(*real)
                     if self.cfg.sync_fake_weight:
-                        loss_s_fake = bce_to(self.sync(fake_a, fake_b), 0.0)
+                        loss_s_fake = bce_to(self.sync(*self.augmented(fake_a, fake_b)), 0.0)
                         out.update(finite_losses("SyncGAN", loss_s_fake=loss_s_fake))
                         loss_s = loss_s + self.cfg.sync_fake_weight * loss_s_fake
                 out.update(finite_losses("SyncGAN", loss_s=loss_s))
@@ -315,7 +325,7 @@ class SyncGAN(nn.Module):
             if self.cfg.gen_pairs == "all":
                 z = self.sample_z(n, dev)
                 gen_a, gen_b = self.g_a(z), self.g_b(z)
-                f_a, f_b = self.sync.features(gen_a, gen_b)
+                f_a, f_b = self.sync.features(*self.augmented(gen_a, gen_b))
                 h_a, h_b = self.sync.project(f_a, f_b)
                 identical = torch.eye(n, dtype=torch.bool, device=dev)
                 sync_loss = pairwise_bce(self.sync.score(h_a[:, None], h_b[None]), identical, self.cfg.pair_ratio)
@@ -324,9 +334,10 @@ class SyncGAN(nn.Module):
             else:
                 z_a, z_b, identical = self.latent_pairs(n, dev)
                 gen_a, gen_b = self.g_a(z_a), self.g_b(z_b)
-                sync_loss = F.binary_cross_entropy_with_logits(self.sync(gen_a, gen_b), identical.float())
+                seen_a, seen_b = self.augmented(gen_a, gen_b)
+                sync_loss = F.binary_cross_entropy_with_logits(self.sync(seen_a, seen_b), identical.float())
                 if self.cfg.class_balance_weight:
-                    f_a, f_b = self.sync.features(gen_a, gen_b)
+                    f_a, f_b = self.sync.features(seen_a, seen_b)
             adv = bce_to(self.d_a(gen_a), 1.0) + bce_to(self.d_b(gen_b), 1.0)
             loss_g = adv + self.cfg.sync_weight * sync_loss
             if self.cfg.class_balance_weight:
