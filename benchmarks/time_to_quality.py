@@ -55,7 +55,6 @@ LEVERS: dict[str, tuple[str, ...]] = {
     "no_all_pairs": ("sync_pairs", "gen_pairs"),
     "no_warmup": ("sync_warmup_steps",),
     "no_fake_negative": ("sync_fake_weight",),
-    "no_augment": ("sync_augment",),
     "paper_rates": ("lr_g", "lr_d", "lr_s", "sync_weight"),
     "one_width": ("audio_width", "sync_width"),
     "no_class_heads": ("sync_class_weight",),

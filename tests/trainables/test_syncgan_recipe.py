@@ -265,6 +265,6 @@ def test_the_synchronizer_sees_moved_pairs_in_training_and_the_samples_as_they_a
     losses = {float(moved.sync_real_loss(x_a, x_b, labels)) for _ in range(3)}
     assert len(losses) == 3 and float(plain.sync_real_loss(x_a, x_b, labels)) == float(plain.sync_real_loss(x_a, x_b, labels))
     assert torch.equal(moved.synchronizer_logits(x_a, x_b), plain.synchronizer_logits(x_a, x_b))
-    assert SyncGANConfig(**PAPER_RECIPE).sync_augment == 0.0
+    assert SyncGANConfig(**PAPER_RECIPE).sync_augment == 0.0 == SyncGANConfig().sync_augment
     with pytest.raises(ValueError, match="sync_augment"):
         SyncGANConfig(sync_augment=0.5).validate()
