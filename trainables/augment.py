@@ -19,7 +19,7 @@ def random_shift(x: torch.Tensor, fraction: float, rows: bool = True,
     reach_h, reach_w = round(fraction * h) if rows and h > 1 else 0, round(fraction * w) if w > 1 else 0
     dy = torch.randint(-reach_h, reach_h + 1, (n, 1, 1), generator=generator).to(x.device)
     dx = torch.randint(-reach_w, reach_w + 1, (n, 1, 1), generator=generator).to(x.device)
-    rows = (torch.arange(h, device=x.device)[None, :, None] - dy).clamp(0, h - 1).expand(n, h, w)
-    cols = (torch.arange(w, device=x.device)[None, None, :] - dx).clamp(0, w - 1).expand(n, h, w)
+    source_row = (torch.arange(h, device=x.device)[None, :, None] - dy).clamp(0, h - 1).expand(n, h, w)
+    source_col = (torch.arange(w, device=x.device)[None, None, :] - dx).clamp(0, w - 1).expand(n, h, w)
     batch = torch.arange(n, device=x.device)[:, None, None]
-    return x[batch, :, rows, cols].permute(0, 3, 1, 2)
+    return x[batch, :, source_row, source_col].permute(0, 3, 1, 2)
