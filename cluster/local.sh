@@ -43,6 +43,9 @@ export PATH="$(dirname "$(command -v "$RAY")"):$PATH"
 ADDRESS="127.0.0.1:$PORT"
 
 export RAY_AUTH_MODE=token
+# `down` ends every node of this cluster at once: Ray 2.60's SIGTERM drain (up to 30 s, for Serve replicas to
+# move to another node before this one goes) has nowhere to move them, and it held `down` for 30 s after a study
+export RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="${RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S:-0}"
 export RAY_AUTH_TOKEN_PATH="$STATE/auth_token"
 unset RAY_AUTH_TOKEN RAY_ADDRESS
 
@@ -112,17 +115,22 @@ cmd_status() {
 }
 
 cmd_down() {
-    local pidfile pid
+    local pidfile pid pids=() alive_pids
+    # every node at once (each `ray start --block` takes seconds to end its processes): TERM, up to 30 s, KILL
     for pidfile in "$STATE"/worker*.pid "$STATE/head.pid"; do
         [[ -f "$pidfile" ]] || continue
         pid="$(cat "$pidfile")"
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid"
-            for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-        fi
-        rm -f "$pidfile"
+        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" && pids+=("$pid")
     done
+    for _ in $(seq 1 30); do
+        alive_pids=()
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive_pids+=("$pid"); done
+        [[ ${#alive_pids[@]} -eq 0 ]] && break
+        pids=("${alive_pids[@]}")
+        sleep 1
+    done
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"; done
+    rm -f "$STATE"/worker*.pid "$STATE/head.pid"
     # whatever of this cluster outlived its `ray start` (matched by this cluster's own temp dir)
     local left
     left="$(pgrep -f -- "$STATE/ray" || true)"

@@ -8,6 +8,10 @@ import pytest
 # keep the suite off any cluster a developer might have running, and quiet
 os.environ.pop("RAY_ADDRESS", None)
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+# Ray Train's controller polls its workers every 2 s by default, and a run passes through several polls
+# between start and finish: a trivial one-worker TorchTrainer.fit took 13.4 s, at 0.2 s 8.2 s. The tests'
+# trials are a few seconds long, so they poll often (inherited by the Ray processes and the CLI subprocesses).
+os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.2")
 
 pytest_plugins = ["hang_watchdog"]  # a test that hangs ends the session with its stacks (tests/hang_watchdog.py)
 
