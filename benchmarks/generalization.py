@@ -3,7 +3,8 @@
 For each corpus (a shipped one, or a class-folder corpus synthesized offline: drawn shapes <-> real
 sampled instrument notes or NumPy sound families, of other shapes and class counts), semi-supervised
 rate and seed: one plain-PyTorch run of ``SyncGANConfig``'s defaults on one core with one torch thread
-(``time_to_quality.run_one``), two at a time. The target is 0.9 x the corpus's ceiling (the judges'
+(``time_to_quality.run_one``), two at a time (``--threads 2 --parallel 1``: one run at a time on both cores, as
+a user's one training on a 2-core machine runs). The target is 0.9 x the corpus's ceiling (the judges'
 agreement on real test pairs, ``sync_rate_real``) with the chance-corrected agreement that even class
 coverage would give there (``time_to_quality.reaches``); a run stops at its target or its wall budget,
 and the model it stops with translates ``--transfer-samples`` test pairs both ways (outside its timing).
@@ -140,7 +141,7 @@ def write_report(path: Path, rows: list[dict], corpora: dict[str, dict], meta: d
     lines = ["# Generalization of the default SyncGAN recipe", "",
              "Written by `benchmarks/generalization.py`; do not edit by hand. Reproduce with:", "",
              f"    {meta['command']}", "",
-             f"Each run: `SyncGANConfig`'s defaults, one core, one torch thread, two runs at a time; evaluation on "
+             f"Each run: `SyncGANConfig`'s defaults, {_threads(meta)}; evaluation on "
              f"{meta['eval_samples']} generated pairs every {meta['eval_every']} steps, its time included; a run ends at "
              f"{FRACTION} x the corpus's ceiling (the judges' agreement on real test pairs) with the chance-corrected "
              f"agreement that even class coverage gives there, or after {meta['budget']:.0f} s. Then the model it ends "
@@ -170,6 +171,13 @@ def write_report(path: Path, rows: list[dict], corpora: dict[str, dict], meta: d
     return last
 
 
+def _threads(meta: dict) -> str:
+    """How the runs shared the machine (JSON of earlier versions: one thread, two at a time)."""
+    threads, parallel = meta.get("threads", 1), meta.get("parallel", 2)
+    each = "one torch thread" if threads == 1 else f"{threads} torch threads"
+    return f"{each}, {'one run' if parallel == 1 else f'{parallel} runs'} at a time"
+
+
 def last_line(rows: list[dict]) -> str:
     worst = min(r["ratio"][0] for r in rows)
     transfer = min(r[f"transfer_{d}"][0] for r in rows for d in ("a_to_b", "b_to_a"))
@@ -179,6 +187,10 @@ def last_line(rows: list[dict]) -> str:
 def merged(metas: list[dict[str, Any]]) -> dict[str, Any]:
     """Several runs of this benchmark as one: their runs and corpora together, their commands one after
     another; seeds, rates and wall time over all of them."""
+    shares = {(m.get("threads", 1), m.get("parallel", 2)) for m in metas}
+    if len(shares) > 1:
+        raise SystemExit(f"generalization: these JSONs ran with different threads/parallel {sorted(shares)}: "
+                         "report them apart")
     out = dict(metas[0])
     out["provenances"] = [m["provenance"] for m in metas]  # each invocation's commit, versions and time
     for m in metas[1:]:
@@ -207,7 +219,8 @@ def main() -> None:
     ap.add_argument("--transfer-samples", type=int, default=200)
     ap.add_argument("--set", dest="config_set", action="append", default=[], metavar="KEY=VALUE",
                     help="SyncGANConfig override for every run (a contender against the defaults)")
-    ap.add_argument("--parallel", type=int, default=2, help="runs at once (one core each)")
+    ap.add_argument("--parallel", type=int, default=2, help="runs at once")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads of each run (cores / --parallel)")
     ap.add_argument("--data", default=str(ROOT / "data"))
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "generalization.md")
     ap.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
@@ -226,12 +239,13 @@ def main() -> None:
              "budget": args.budget, "eval_every": args.eval_every, "eval_samples": args.eval_samples,
              "targets": (), "stop_at": FRACTION * c["ceiling"], "n_classes": c["n_classes"],
              "corpus_dir": c["corpus_dir"], "classifier_path": c["classifier_path"], "corpus": spec,
-             "transfer_samples": args.transfer_samples}
+             "transfer_samples": args.transfer_samples, "threads": args.threads}
             for seed in args.seeds for rate in args.rates for spec, c in corpora.items()]
     meta: dict[str, Any] = {"command": " ".join([".venv/bin/python benchmarks/generalization.py", *sys.argv[1:]]),
                             "corpora": corpora, "seeds": args.seeds, "rates": args.rates, "budget": args.budget,
                             "eval_every": args.eval_every, "eval_samples": args.eval_samples,
                             "transfer_samples": args.transfer_samples, "config_set": config_set,
+                            "threads": args.threads, "parallel": args.parallel,
                             "provenance": provenance(), "runs": []}
     partial = args.out.with_suffix(".partial.json")
     started = time.time()

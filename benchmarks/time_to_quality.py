@@ -81,10 +81,11 @@ class _Done(Exception):
 
 
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
-    """One training run on one thread; returns its evaluation curve and the times to the targets."""
+    """One training run on ``job["threads"]`` torch threads (default 1); returns its evaluation curve and the
+    times to the targets."""
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(job.get("threads", 1))
     from trainables.config import from_dict, to_dict
     from trainables.loop import fit
     from trainables.syncgan.config import SyncGANConfig
