@@ -186,15 +186,17 @@ def last_line(rows: list[dict]) -> str:
 
 def merged(metas: list[dict[str, Any]]) -> dict[str, Any]:
     """Several runs of this benchmark as one: their runs and corpora together, their commands one after
-    another; seeds, rates and wall time over all of them."""
+    another; seeds, rates and wall time over all of them. A later JSON's runs of a (corpus, rate) replace an
+    earlier one's (a rerun of some rows keeps the others)."""
     shares = {(m.get("threads", 1), m.get("parallel", 2)) for m in metas}
     if len(shares) > 1:
         raise SystemExit(f"generalization: these JSONs ran with different threads/parallel {sorted(shares)}: "
                          "report them apart")
     out = dict(metas[0])
-    out["provenances"] = [m["provenance"] for m in metas]  # each invocation's commit, versions and time
+    out["provenances"] = [p for m in metas for p in m.get("provenances", [m["provenance"]])]  # each invocation's
     for m in metas[1:]:
-        out["runs"] = [*out["runs"], *m["runs"]]
+        redone = {(r["corpus"], r["rate"]) for r in m["runs"]}
+        out["runs"] = [*(r for r in out["runs"] if (r["corpus"], r["rate"]) not in redone), *m["runs"]]
         out["corpora"] = {**out["corpora"], **m["corpora"]}
         out["command"] = f"{out['command']}; {m['command']}"
         out["seeds"] = sorted({*out["seeds"], *m["seeds"]})
@@ -224,7 +226,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT / "data"))
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "generalization.md")
     ap.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
-                    help="no runs: the report again from earlier JSONs (several: their runs together, each command kept)")
+                    help="no runs: the report again from earlier JSONs (several: their runs together, each command "
+                         "kept; a later JSON's runs of a corpus and rate replace an earlier one's)")
     args = ap.parse_args()
     if args.from_json:
         meta = merged([json.loads(p.read_text()) for p in args.from_json])
