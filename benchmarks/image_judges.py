@@ -1,0 +1,62 @@
+"""Image judges side by side: today's LeNet-5 against the 3-block CNN of the audio judge, on a corpus's images.
+
+The judges set every ceiling (``sync_rate_real``) and read every generated sample, so a judge that misreads
+real images lowers what "0.9 x ceiling" means. LeNet-5's two 5x5 layers see ~14 px: enough at 28x28, little
+of a 64x64 shape. Each contender is trained as ``trainables.classifiers.train_classifiers`` trains the image
+judge (Adam 1e-3, batch 128, ``--epochs``) on the train split and scored on the test split, per seed.
+
+    .venv/bin/python benchmarks/image_judges.py data/sounds_offline-7b488e06 data/instruments_offline-d51c3e7f
+
+Last line: ``judge_gain=<median over corpora of (median CNN accuracy - median LeNet accuracy)>``.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from trainables.classifiers import LeNet5, SpectrogramCNN, _fit, accuracy  # noqa: E402
+from trainables.data import load_split  # noqa: E402
+
+CONTENDERS = {"lenet5": LeNet5, "cnn3": SpectrogramCNN}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpora", nargs="+", help="built corpus directories")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--epochs", type=int, default=20, help="the generalization benchmark's image-judge epochs")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    gains = []
+    for corpus in args.corpora:
+        train, test = load_split(corpus, "train"), load_split(corpus, "test")
+        n = int(max(train.label.max(), test.label.max()) + 1)
+        x, xt = train.images(), test.images()
+        med = {}
+        for name, make in CONTENDERS.items():
+            accs = []
+            for seed in args.seeds:
+                torch.manual_seed(seed)
+                model, t0 = make(n), time.perf_counter()
+                _fit(model, x, train.label, args.epochs, seed)
+                accs.append(accuracy(model, xt, test.label))
+                print(f"{Path(corpus).name} ({n} classes, {len(train.label)} train / {len(test.label)} test images, "
+                      f"{list(x.shape[-2:])}) {name} seed {seed}: {accs[-1]:.3f} ({time.perf_counter() - t0:.0f} s)",
+                      flush=True)
+            med[name] = statistics.median(accs)
+            print(f"{Path(corpus).name} {name}: median {med[name]:.3f} ({min(accs):.3f}-{max(accs):.3f})", flush=True)
+        gains.append(med["cnn3"] - med["lenet5"])
+    print(f"judge_gain={statistics.median(gains):.3f}")
+
+
+if __name__ == "__main__":
+    main()
