@@ -171,9 +171,14 @@ def write_report(path: Path, rows: list[dict], corpora: dict[str, dict], meta: d
     return last
 
 
+def _share(meta: dict) -> tuple[int, int]:
+    """(torch threads per run, runs at a time) of a benchmark's JSON (earlier versions: one thread, two at a time)."""
+    return meta.get("threads", 1), meta.get("parallel", 2)
+
+
 def _threads(meta: dict) -> str:
-    """How the runs shared the machine (JSON of earlier versions: one thread, two at a time)."""
-    threads, parallel = meta.get("threads", 1), meta.get("parallel", 2)
+    """How the runs shared the machine, in words."""
+    threads, parallel = _share(meta)
     each = "one torch thread" if threads == 1 else f"{threads} torch threads"
     return f"{each}, {'one run' if parallel == 1 else f'{parallel} runs'} at a time"
 
@@ -188,7 +193,7 @@ def merged(metas: list[dict[str, Any]]) -> dict[str, Any]:
     """Several runs of this benchmark as one: their runs and corpora together, their commands one after
     another; seeds, rates and wall time over all of them. A later JSON's runs of a (corpus, rate) replace an
     earlier one's (a rerun of some rows keeps the others)."""
-    shares = {(m.get("threads", 1), m.get("parallel", 2)) for m in metas}
+    shares = {_share(m) for m in metas}
     if len(shares) > 1:
         raise SystemExit(f"generalization: these JSONs ran with different threads/parallel {sorted(shares)}: "
                          "report them apart")

@@ -3,7 +3,8 @@
 The judges set every ceiling (``sync_rate_real``) and read every generated sample, so a judge that misreads
 real images lowers what "0.9 x ceiling" means. LeNet-5's two 5x5 layers see ~14 px: enough at 28x28, little
 of a 64x64 shape. Each contender is trained as ``trainables.classifiers.train_classifiers`` trains the image
-judge (Adam 1e-3, batch 128, ``--epochs``) on the train split and scored on the test split, per seed.
+judge of a corpus without ``judge_data`` or an image ``judge_recipe`` (Adam 1e-3, batch 128, ``--epochs``, the
+train split; a corpus with either is refused) and scored on the test split, per seed.
 
     .venv/bin/python benchmarks/image_judges.py data/sounds_offline-7b488e06 data/instruments_offline-d51c3e7f
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from trainables.classifiers import LeNet5, SpectrogramCNN, _fit, accuracy  # noqa: E402
-from trainables.data import load_split  # noqa: E402
+from trainables.data import load_split, read_manifest  # noqa: E402
 
 CONTENDERS = {"lenet5": LeNet5, "cnn3": SpectrogramCNN}
 
@@ -38,6 +39,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     gains = []
     for corpus in args.corpora:
+        manifest = read_manifest(corpus)
+        for key, value in (("judge_data", manifest.get("judge_data")),
+                           ("image.judge_recipe", manifest["image"].get("judge_recipe"))):
+            if value:
+                raise SystemExit(f"image_judges: {corpus}/manifest.json has {key}, which this benchmark does not apply")
         train, test = load_split(corpus, "train"), load_split(corpus, "test")
         n = int(max(train.label.max(), test.label.max()) + 1)
         x, xt = train.images(), test.images()
