@@ -1,14 +1,14 @@
-"""Image judges side by side: today's LeNet-5 against the 3-block CNN of the audio judge, on a corpus's images.
+"""Image judges side by side on a corpus's images: LeNet-5 against the 3-block CNN (``ImageCNN``) at two widths.
 
 The judges set every ceiling (``sync_rate_real``) and read every generated sample, so a judge that misreads
 real images lowers what "0.9 x ceiling" means. LeNet-5's two 5x5 layers see ~14 px: enough at 28x28, little
-of a 64x64 shape. Each contender is trained as ``trainables.classifiers.train_classifiers`` trains the image
+of a 64x64 shape (``image_judge_for`` gives images over 32 px the CNN at width 16). Each contender is trained as ``trainables.classifiers.train_classifiers`` trains the image
 judge of a corpus without ``judge_data`` or an image ``judge_recipe`` (Adam 1e-3, batch 128, ``--epochs``, the
 train split; a corpus with either is refused) and scored on the test split, per seed.
 
     .venv/bin/python benchmarks/image_judges.py data/sounds_offline-7b488e06 data/instruments_offline-d51c3e7f
 
-Last line: ``judge_gain=<median over corpora of (median CNN accuracy - median LeNet accuracy)>``.
+Last line: ``judge_gain=<median over corpora of (median accuracy of the CNN the judges use - median LeNet accuracy)>``.
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from trainables.classifiers import LeNet5, SpectrogramCNN, _fit, accuracy  # noqa: E402
+from trainables.classifiers import ImageCNN, LeNet5, _fit, accuracy  # noqa: E402
 from trainables.data import load_split, read_manifest  # noqa: E402
 
-CONTENDERS = {"lenet5": LeNet5, "cnn3": SpectrogramCNN}
+CONTENDERS = {"lenet5": LeNet5, "cnn3": ImageCNN, "cnn3_w32": lambda n: ImageCNN(n, width=32)}
+"""``cnn3``: the judge of images over 32 px (``trainables.classifiers.IMAGE_JUDGES``)."""
 
 
 def main() -> None:
@@ -49,17 +50,19 @@ def main() -> None:
         x, xt = train.images(), test.images()
         med = {}
         for name, make in CONTENDERS.items():
-            accs = []
+            accs, secs = [], []
             for seed in args.seeds:
                 torch.manual_seed(seed)
                 model, t0 = make(n), time.perf_counter()
                 _fit(model, x, train.label, args.epochs, seed)
                 accs.append(accuracy(model, xt, test.label))
+                secs.append(time.perf_counter() - t0)
                 print(f"{Path(corpus).name} ({n} classes, {len(train.label)} train / {len(test.label)} test images, "
-                      f"{list(x.shape[-2:])}) {name} seed {seed}: {accs[-1]:.3f} ({time.perf_counter() - t0:.0f} s)",
+                      f"{list(x.shape[-2:])}) {name} seed {seed}: {accs[-1]:.3f} ({secs[-1]:.0f} s)",
                       flush=True)
             med[name] = statistics.median(accs)
-            print(f"{Path(corpus).name} {name}: median {med[name]:.3f} ({min(accs):.3f}-{max(accs):.3f})", flush=True)
+            print(f"{Path(corpus).name} {name}: median {med[name]:.3f} ({min(accs):.3f}-{max(accs):.3f}), "
+                  f"training {statistics.median(secs):.0f} s", flush=True)
         gains.append(med["cnn3"] - med["lenet5"])
     print(f"judge_gain={statistics.median(gains):.3f}")
 

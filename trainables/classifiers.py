@@ -1,6 +1,8 @@
 """Per-modality classifiers trained on the real corpus; they judge generated samples.
 
-LeNet-5 for images and a small CNN for spectrograms. ``ensure_classifiers`` trains them once per
+Images: LeNet-5 up to 32 px a side (the field's judge of MNIST-sized images), a three-block CNN beyond
+(``image_judge_for``: LeNet-5's two 5x5 layers see ~14 px, little of a 64x64 shape); audio: a small CNN
+for spectrograms (or any image-like audio view). ``ensure_classifiers`` trains them once per
 corpus and training settings and caches them next to the corpus (``<corpus>/classifiers-i<epochs
 image>-a<epochs audio>-s<seed>.pt``, checked against the corpus config hash), with their test
 accuracy in the ``.json`` of the same name.
@@ -45,28 +47,59 @@ class LeNet5(nn.Module):
         return self.head(self.features(x))
 
 
+def _conv_blocks(width: int) -> tuple[nn.Sequential, int]:
+    """Three 3x3 conv blocks (BatchNorm, ReLU, 2x2 max-pool) of width, 2x and 4x channels, then a 4x4
+    average-pooled map (keeps where in the input energy or ink lies), flat; returns it and its size."""
+    blocks: list[nn.Module] = []
+    c_in = 1
+    for c in (width, width * 2, width * 4):
+        blocks += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d(2)]
+        c_in = c
+    return nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(4), nn.Flatten()), c_in * 16
+
+
 class SpectrogramCNN(nn.Module):
     """Three conv blocks, then a coarse 4x4 pooled map (keeps where in frequency and time energy lies)."""
 
     def __init__(self, n_classes: int = 10, width: int = 32) -> None:
         super().__init__()
-        blocks: list[nn.Module] = []
-        c_in = 1
-        for c in (width, width * 2, width * 4):
-            blocks += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d(2)]
-            c_in = c
-        self.features = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(4), nn.Flatten())
-        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(c_in * 16, n_classes))
+        self.features, n_out = _conv_blocks(width)
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(n_out, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
+
+
+class ImageCNN(nn.Module):
+    """The judge of images larger than 32 px: the three conv blocks of ``SpectrogramCNN`` (their 3x3 layers
+    and pools see the whole of a 64x64 image), then a hidden layer of LeNet-5's 84 units, whose output
+    is what FID and KID compare (a few hundred samples estimate an 84-dim covariance; not a 2,048-dim one)."""
+
+    def __init__(self, n_classes: int = 10, width: int = 16) -> None:
+        super().__init__()
+        self.features, n_out = _conv_blocks(width)
+        self.head = nn.Sequential(nn.Linear(n_out, 84), nn.ReLU(), nn.Dropout(0.3), nn.Linear(84, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+IMAGE_JUDGES = {"lenet5": LeNet5, "cnn3": ImageCNN}
+"""The image judges by name (``image_judge_for`` picks one; a state records which: ``image_judge``)."""
+LENET_MAX_SIDE = 32
+"""LeNet-5's input size (LeCun et al. 1998): the longest image side it judges."""
+
+
+def image_judge_for(shape: tuple[int, int] | list[int]) -> str:
+    """The image judge of images of this shape: LeNet-5 up to ``LENET_MAX_SIDE`` a side, else the CNN."""
+    return "lenet5" if max(shape) <= LENET_MAX_SIDE else "cnn3"
 
 
 class ClassifierFeatures(nn.Module):
     """A classifier's penultimate features (the input of its last linear layer), always in eval mode.
 
     The feature extractor that ``torchmetrics`` FID and KID take instead of Inception (no download):
-    LeNet5 gives 84 features, SpectrogramCNN 16 * 4 * width. ``num_features`` tells torchmetrics the size.
+    LeNet5 and ImageCNN give 84 features, SpectrogramCNN 16 * 4 * width. ``num_features`` tells torchmetrics the size.
     """
 
     def __init__(self, classifier: nn.Module) -> None:
@@ -214,7 +247,8 @@ def train_classifiers(corpus_dir: str | Path, epochs_image: int = 3, epochs_audi
     manifest = read_manifest(corpus_dir)
     train, test = load_split(corpus_dir, "train"), load_split(corpus_dir, "test")
     n_classes = int(max(train.label.max(), test.label.max()) + 1)
-    image_model, audio_model = LeNet5(n_classes), SpectrogramCNN(n_classes)
+    image_judge = image_judge_for(manifest["image"]["shape"])
+    image_model, audio_model = IMAGE_JUDGES[image_judge](n_classes), SpectrogramCNN(n_classes)
     t0 = time.time()
     ua, ta = _unique_audio(train.audio_id), _unique_audio(test.audio_id)
     trained_on = {}
@@ -239,6 +273,7 @@ def train_classifiers(corpus_dir: str | Path, epochs_image: int = 3, epochs_audi
     return {
         "corpus_hash": manifest["config_hash"],
         "n_classes": n_classes,
+        "image_judge": image_judge,
         "image": image_model.state_dict(),
         "audio": audio_model.state_dict(),
         "test_accuracy": {
@@ -276,11 +311,14 @@ def ensure_classifiers(corpus_dir: str | Path, force: bool = False, epochs_image
 
 def _ensure_classifiers(path: Path, corpus_dir: str | Path, force: bool, epochs_image: int, epochs_audio: int,
                         seed: int, log: Callable[[str], None] | None = None) -> Path:
-    want = read_manifest(corpus_dir)["config_hash"]
+    manifest = read_manifest(corpus_dir)
+    want = (manifest["config_hash"], image_judge_for(manifest["image"]["shape"]))
     if path.is_file() and path.with_suffix(".json").is_file() and not force:
         try:
             json.loads(path.with_suffix(".json").read_text())["test_accuracy"]
-            if torch.load(path, weights_only=True).get("corpus_hash") == want:
+            state = torch.load(path, weights_only=True)
+            # judges cached before the image judge followed the image size are LeNet-5s
+            if (state.get("corpus_hash"), state.get("image_judge", "lenet5")) == want:
                 return path
         except Exception as e:  # noqa: BLE001 - torch.load's errors on a damaged file vary; retraining repairs any
             print(f"judges {path} are damaged ({type(e).__name__}: {str(e).splitlines()[0][:200]}); retraining them",
@@ -289,7 +327,8 @@ def _ensure_classifiers(path: Path, corpus_dir: str | Path, force: bool, epochs_
         log(f"judges: training the image judge ({epochs_image} epochs) and the audio judge ({epochs_audio} epochs) "
             f"on {corpus_dir}, cached as {path.name}")
     state = train_classifiers(corpus_dir, epochs_image, epochs_audio, seed, log)
-    summary = {"test_accuracy": state["test_accuracy"], "sync_rate_real": state["sync_rate_real"],
+    summary = {"image_judge": state["image_judge"], "test_accuracy": state["test_accuracy"],
+               "sync_rate_real": state["sync_rate_real"],
                "audio_per_speaker": state["audio_per_speaker"], "trained_on": state["trained_on"],
                "train_seconds": state["train_seconds"],
                "settings": {"epochs_image": epochs_image, "epochs_audio": epochs_audio, "seed": seed}}
@@ -303,7 +342,10 @@ def _ensure_classifiers(path: Path, corpus_dir: str | Path, force: bool, epochs_
 def load_classifiers(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, nn.Module, dict]:
     """(image classifier, audio classifier, their test accuracies), in eval mode."""
     state = torch.load(path, map_location=device, weights_only=True)
-    image_model, audio_model = LeNet5(state["n_classes"]), SpectrogramCNN(state["n_classes"])
+    image_judge = state.get("image_judge", "lenet5")  # judges cached before the key existed are LeNet-5s
+    if image_judge not in IMAGE_JUDGES:
+        raise ValueError(f"{path}: unknown image judge {image_judge!r} (known: {', '.join(IMAGE_JUDGES)})")
+    image_model, audio_model = IMAGE_JUDGES[image_judge](state["n_classes"]), SpectrogramCNN(state["n_classes"])
     image_model.load_state_dict(state["image"])
     audio_model.load_state_dict(state["audio"])
     return image_model.to(device).eval(), audio_model.to(device).eval(), state["test_accuracy"]

@@ -104,7 +104,7 @@ def transfer_accuracy(target_classifier: nn.Module, transferred: torch.Tensor, s
 
 def audio_to_image_accuracy(image_classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     """The slides' measure: share of images generated from test audio that the image classifier
-    (LeNet-5) puts in the class of their audio."""
+    (LeNet-5 on MNIST-sized images) puts in the class of their audio."""
     return label_accuracy(predict(image_classifier, images), labels)
 
 
@@ -119,7 +119,7 @@ def fid_kid(
     Both sets are samples of one modality in the data's range, (N, 1, H, W). The KID subset size is
     capped at half the smaller set, so that its subsets (drawn with a fixed seed) differ and
     ``kid_std`` measures something (a subset as large as the set is the whole set every time: std 0).
-    FID needs well more samples than features (84 for LeNet5) to be stable.
+    FID needs well more samples than features (84 for both image judges) to be stable.
     """
     features = ClassifierFeatures(classifier)
     size = max(2, min(kid_subset_size, min(len(real), len(fake)) // 2))

@@ -20,13 +20,14 @@ def _class_pattern(label: np.ndarray, shape: tuple[int, int], rng: np.random.Gen
     return x
 
 
-def write_tiny_corpus(root: Path, n_train: int = 200, n_test: int = 60, seed: int = 0) -> Path:
+def write_tiny_corpus(root: Path, n_train: int = 200, n_test: int = 60, seed: int = 0,
+                      image_shape: tuple[int, int] = (28, 28)) -> Path:
     rng = np.random.default_rng(seed)
     out = root / "tiny-corpus"
     files: dict[str, dict] = {}
     for split, n, offset in (("train", n_train, 0), ("test", n_test, 10_000_000)):
         label = np.arange(n) % 10
-        img = ((_class_pattern(label, (28, 28), rng) + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+        img = ((_class_pattern(label, image_shape, rng) + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
         aud = _class_pattern(label, (48, 48), rng).astype("<f2")
         table = pa.table({
             "pair_id": pa.array(np.arange(n) + offset, pa.int64()),
@@ -46,7 +47,7 @@ def write_tiny_corpus(root: Path, n_train: int = 200, n_test: int = 60, seed: in
     manifest = {
         "corpus": "tiny", "config_hash": f"tiny{seed}", "config": {},
         "classes": {"image": [str(k) for k in range(10)], "audio": [str(k) for k in range(10)]},
-        "image": {"shape": [28, 28], "dtype": "uint8"},
+        "image": {"shape": list(image_shape), "dtype": "uint8"},
         "audio": {"shape": [48, 48], "dtype": "float16", "features": {
             "sample_rate": 8000, "n_fft": 256, "hop_length": 160, "n_mels": 48, "fmin": 0.0, "fmax": 4000.0, "top_db": 80.0}},
         "splits": files,
@@ -64,6 +65,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def corpus_writer():
+    """``write_tiny_corpus``, for tests that need a corpus of another size."""
+    return write_tiny_corpus
 
 
 @pytest.fixture(scope="session")

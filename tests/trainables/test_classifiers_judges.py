@@ -71,3 +71,28 @@ def test_speaker_of_and_augmentations():
     assert _shift(x, 0, g).equal(x)
     m = _mask(torch.zeros(64, 1, 8, 8), 3, 3, g)
     assert m.shape == (64, 1, 8, 8) and (m == -1).any() and (m == 0).any()
+
+
+def test_the_image_judge_follows_the_image_size_and_a_cached_judge_of_the_other_kind_is_retrained(tmp_path, corpus_writer):
+    from trainables.classifiers import IMAGE_JUDGES, ImageCNN, LeNet5, image_judge_for
+
+    assert [image_judge_for(s) for s in ([28, 28], [32, 32], [64, 64], [48, 24])] == ["lenet5", "lenet5", "cnn3", "cnn3"]
+    kinds = {}
+    for side in (28, 64):
+        corpus = corpus_writer(tmp_path / str(side), image_shape=(side, side))
+        path = ensure_classifiers(corpus, epochs_image=15, epochs_audio=1, log=None)
+        image, _, acc = load_classifiers(path)
+        kinds[side] = type(image)
+        assert json.loads(path.with_suffix(".json").read_text())["image_judge"] == image_judge_for([side, side])
+        assert acc["image"] >= 0.5, (side, acc)  # a band per class: either judge learns it (chance 0.1)
+        # a state cached before the key existed is a LeNet-5: kept at 28 px, retrained at 64 px
+        state = torch.load(path, weights_only=True)
+        del state["image_judge"]
+        if side == 64:
+            state["image"] = LeNet5(state["n_classes"]).state_dict()
+        torch.save(state, path)
+        lines: list[str] = []
+        assert ensure_classifiers(corpus, epochs_image=15, epochs_audio=1, log=lines.append) == path
+        assert bool(lines) == (side == 64), lines
+        assert isinstance(load_classifiers(path)[0], kinds[side])
+    assert kinds == {28: LeNet5, 64: ImageCNN} and IMAGE_JUDGES["cnn3"] is ImageCNN

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainables.classifiers import ClassifierFeatures, LeNet5, SpectrogramCNN
+from trainables.classifiers import ClassifierFeatures, ImageCNN, LeNet5, SpectrogramCNN
 from trainables.metrics import (
     audio_to_image_accuracy, evaluate_pairs, evaluate_transfer, fid_kid, transfer_accuracy,
 )
@@ -158,6 +158,8 @@ def test_classifier_features_are_the_penultimate_layer_and_stay_in_eval_mode():
     assert f.shape == (5, feats.num_features) and f.dtype == torch.float64
     assert torch.allclose(spec.head[-1](f.float()), spec(x), atol=1e-6)
     assert ClassifierFeatures(LeNet5()).num_features == 84
+    image_cnn = ClassifierFeatures(ImageCNN(N_CLASSES))  # the 64x64 judge: FID on 84 features as LeNet-5's
+    assert image_cnn.num_features == 84 and image_cnn(torch.rand(3, 1, 64, 64)).shape == (3, 84)
     with pytest.raises(TypeError):
         ClassifierFeatures(nn.Linear(3, 2))
 

@@ -16,7 +16,7 @@ from trainables.vae.model import AudioToImage
 
 
 class AudioToImageEvaluator:
-    """Translates the first ``eval_samples`` test clips to images and judges them with LeNet-5."""
+    """Translates the first ``eval_samples`` test clips to images and judges them with the image judge."""
 
     declared = DeclaredMetrics(headline=("image_acc_from_audio", "fid_image", "class_coverage_image"),
                                others=("kid_image",), details=("classifier_acc_image",),
@@ -51,7 +51,7 @@ class AudioToImageEvaluator:
 
     @torch.no_grad()
     def samples(self, writer: TrialWriter, step: int) -> None:
-        """Grid of (image generated from a test clip | that clip): captioned with LeNet-5's class of the
+        """Grid of (image generated from a test clip | that clip): captioned with the image judge's class of the
         image and the clip's true class, framed green where they agree."""
         k = self.cfg.image_grid_size
         images = self.model.images_from_audio(self.audio[:k])
@@ -64,6 +64,6 @@ class AudioToImageEvaluator:
         """One plain sentence on what the metrics mean for a person (empty without the accuracy)."""
         if "image_acc_from_audio" not in metrics:
             return ""
-        return (f"LeNet-5 puts {metrics['image_acc_from_audio']:.0%} of the images generated from test clips in "
+        return (f"The image judge puts {metrics['image_acc_from_audio']:.0%} of the images generated from test clips in "
                 f"the class of their clip (the slides' measure; the judge itself is right on "
                 f"{metrics.get('classifier_acc_image', float('nan')):.0%} of real test images).")
