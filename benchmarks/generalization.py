@@ -69,6 +69,7 @@ def prepare(spec: str, data: Path) -> dict[str, Any]:
     judges = json.loads(clf.with_suffix(".json").read_text())
     manifest = read_manifest(corpus_dir)
     return {"spec": spec, "corpus_dir": str(corpus_dir), "classifier_path": str(clf), "judges": judges["test_accuracy"],
+            "image_judge": judges["image_judge"],
             "ceiling": judges["sync_rate_real"], "n_classes": len(manifest["classes"]["image"]),
             "shapes": [manifest["image"]["shape"], manifest["audio"]["shape"]],
             "audio": manifest["audio"].get("representation"), "train_pairs": manifest["splits"]["train"]["rows"]}
@@ -150,8 +151,10 @@ def write_report(path: Path, rows: list[dict], corpora: dict[str, dict], meta: d
              f"Wall time of the whole benchmark: {meta.get('wall_minutes', 0):.0f} min.", "",
              "| corpus | classes | shapes (image, audio) | judges (image, audio) | ceiling |", "|---|---|---|---|---|"]
     for spec, c in corpora.items():
+        # JSONs written before the image judge followed the image size judged every image with LeNet-5
         lines.append(f"| `{spec}` | {c['n_classes']} | {c['shapes'][0]}, {c['shapes'][1]} ({c['audio']}) | "
-                     f"{c['judges']['image']:.3f}, {c['judges']['audio']:.3f} | {c['ceiling']:.3f} |")
+                     f"{c['judges']['image']:.3f} ({c.get('image_judge', 'lenet5')}), {c['judges']['audio']:.3f} | "
+                     f"{c['ceiling']:.3f} |")
     lines += ["", "| corpus | rate | s to 0.9 x ceiling (hits) | best sync rate (κ-credited) | best / ceiling | transfer image->audio "
               "| transfer audio->image | transfer s (both ways) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
