@@ -69,7 +69,7 @@ def prepare(spec: str, data: Path) -> dict[str, Any]:
     judges = json.loads(clf.with_suffix(".json").read_text())
     manifest = read_manifest(corpus_dir)
     return {"spec": spec, "corpus_dir": str(corpus_dir), "classifier_path": str(clf), "judges": judges["test_accuracy"],
-            "image_judge": judges["image_judge"],
+            "image_judge": judges.get("image_judge", "lenet5"),  # judges cached before the key: LeNet-5
             "ceiling": judges["sync_rate_real"], "n_classes": len(manifest["classes"]["image"]),
             "shapes": [manifest["image"]["shape"], manifest["audio"]["shape"]],
             "audio": manifest["audio"].get("representation"), "train_pairs": manifest["splits"]["train"]["rows"]}
