@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -28,12 +29,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 
+from generalization import DEFAULT_JUDGE_EPOCHS  # noqa: E402
 
-class _Done(Exception):
-    pass
+if TYPE_CHECKING:
+    from trainables.syncgan.config import SyncGANConfig
 
 
-def train(corpus_dir: Path, classifier_path: Path, seed: int, steps: int, keep: Path) -> dict:
+def train(corpus_dir: Path, classifier_path: Path, seed: int, steps: int, keep: Path) -> SyncGANConfig:
     """SyncGAN's defaults for ``steps`` (rate 1.0, one evaluation at the end); its last checkpoint in ``keep``."""
     import shutil
 
@@ -44,15 +46,13 @@ def train(corpus_dir: Path, classifier_path: Path, seed: int, steps: int, keep: 
     cfg = from_dict(SyncGANConfig, {"semi_rate": 1.0, "seed": seed, "epochs": 1, "steps_per_epoch": steps,
                                     "transfer_samples": 0, "corpus_dir": str(corpus_dir),
                                     "classifier_path": str(classifier_path)})
-    last: dict = {}
 
     def report(metrics: dict, checkpoint) -> None:
-        last.update({k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
         if checkpoint:
             shutil.copytree(checkpoint, keep, dirs_exist_ok=True)
 
     fit("syncgan", cfg, report, device="cpu", hparams=False)
-    return {"cfg": cfg, "metrics": last}
+    return cfg
 
 
 def main() -> None:
@@ -61,22 +61,22 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=1500, help="SyncGAN training steps per seed")
     ap.add_argument("--samples", type=int, default=500)
-    ap.add_argument("--epochs", type=int, default=20, help="LeNet-5's epochs (the judges' in the benchmarks)")
+    ap.add_argument("--epochs", type=int, default=DEFAULT_JUDGE_EPOCHS[0], help="LeNet-5's epochs (the judges' in the benchmarks)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--grid", type=Path, default=None, help="PNG of the first seed's images with both readings")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
     from trainables.checkpoint import load_checkpoint
-    from trainables.classifiers import LeNet5, _fit, accuracy, ensure_classifiers, load_classifiers, predict
+    from trainables.classifiers import ImageCNN, LeNet5, _fit, accuracy, ensure_classifiers, load_classifiers, predict
     from trainables.data import load_split, read_manifest
     from trainables.metrics import sync_rate
     from trainables.registry import build_model, get_trainable
 
     manifest = read_manifest(args.corpus)
-    clf_path = ensure_classifiers(args.corpus, epochs_image=20, epochs_audio=15)
+    clf_path = ensure_classifiers(args.corpus, epochs_image=DEFAULT_JUDGE_EPOCHS[0], epochs_audio=DEFAULT_JUDGE_EPOCHS[1])
     cnn, audio_judge, acc = load_classifiers(clf_path)
-    if type(cnn).__name__ != "ImageCNN":
+    if not isinstance(cnn, ImageCNN):
         raise SystemExit(f"judges_on_generated: {args.corpus} is judged by {type(cnn).__name__}, not ImageCNN "
                          "(images of at most 32 px keep LeNet-5)")
     train_split, test = load_split(args.corpus, "train"), load_split(args.corpus, "test")
@@ -91,8 +91,8 @@ def main() -> None:
     diffs, rows = [], []
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as keep:
-            run = train(args.corpus, clf_path, seed, args.steps, Path(keep))
-            model = build_model(get_trainable("syncgan"), run["cfg"], manifest)
+            cfg = train(args.corpus, clf_path, seed, args.steps, Path(keep))
+            model = build_model(get_trainable("syncgan"), cfg, manifest)
             load_checkpoint(model, keep)
         g = torch.Generator().manual_seed(1000 + seed)
         z = model.sample_z(args.samples, "cpu", generator=g)
