@@ -20,12 +20,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 from torchvision.transforms.functional import gaussian_blur  # noqa: E402
 
 from trainables.classifiers import ImageCNN, LeNet5, _fit, accuracy  # noqa: E402
 from trainables.data import load_split, read_manifest  # noqa: E402
+from generalization import DEFAULT_JUDGE_EPOCHS  # noqa: E402
 
 CONTENDERS = {"lenet5": LeNet5, "cnn3": ImageCNN, "cnn3_w32": lambda n: ImageCNN(n, width=32)}
 """``cnn3``: the judge of images over 32 px (``trainables.classifiers.IMAGE_JUDGES``)."""
@@ -42,7 +44,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpora", nargs="+", help="built corpus directories")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--epochs", type=int, default=20, help="the generalization benchmark's image-judge epochs")
+    ap.add_argument("--epochs", type=int, default=DEFAULT_JUDGE_EPOCHS[0], help="the generalization benchmark's image-judge epochs")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--contenders", nargs="+", choices=list(CONTENDERS), default=list(CONTENDERS))
     ap.add_argument("--degraded", action="store_true", help="also score blurred, noisy and grayed test images")
